@@ -1,0 +1,60 @@
+"""Serve the emulators on loopback until interrupted.
+
+    python -m emulators [--providers rokt,adroll] [--port rokt=8101] [--urls-file urls.json]
+                        [--option rokt.token_ttl=3600]
+
+Prints one JSON object, provider -> base URL, on stdout (and into --urls-file), then serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from emulators import PROVIDERS, emulator_class
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    return dict(value.split("=", 1) for value in values)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulators", description=__doc__.splitlines()[0])
+    parser.add_argument("--providers", default=",".join(PROVIDERS), help="comma-separated providers to serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", action="append", default=[], metavar="PROVIDER=PORT")
+    parser.add_argument("--option", action="append", default=[], metavar="PROVIDER.NAME=JSON",
+                        help="constructor option of one emulator, e.g. rokt.token_ttl=60")
+    parser.add_argument("--urls-file", help="also write the URLs JSON to this file")
+    args = parser.parse_args(argv)
+
+    ports = {name: int(port) for name, port in _pairs(args.port).items()}
+    options: dict[str, dict] = {}
+    for key, value in _pairs(args.option).items():
+        provider, _, name = key.partition(".")
+        options.setdefault(provider, {})[name] = json.loads(value)
+
+    emulators = {}
+    for provider in args.providers.split(","):
+        emulators[provider] = emulator_class(provider)(**options.get(provider, {}))
+        emulators[provider].start(args.host, ports.get(provider, 0))
+    urls = {provider: emulator.url for provider, emulator in emulators.items()}
+    print(json.dumps(urls), flush=True)
+    if args.urls_file:
+        with open(args.urls_file, "w", encoding="utf-8") as handle:
+            json.dump(urls, handle)
+
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    for emulator in emulators.values():
+        emulator.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
