@@ -1,0 +1,1 @@
+"""tap-rokt: a Singer tap for the Rokt Query API."""

@@ -1,0 +1,212 @@
+"""tap-rokt: the Rokt Query API as a Singer tap (accounts, help listings, campaign and transaction reports)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import typing as t
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.plugin_base import SingerCommand
+
+from tap_rokt import schemas, streams
+from tap_rokt.auth import RoktAuthenticator
+from tap_rokt.windows import INTERVALS, parse_setting_date
+
+REPORT_DEFINITION = th.ObjectType(
+    th.Property("name", th.StringType, required=True, description="Stream name (letters, digits, underscores)"),
+    th.Property("report", th.StringType, required=True, allowed_values=list(streams.REPORTS)),
+    th.Property("dimensions", th.ArrayType(th.StringType), description="Dimension slugs to group by"),
+    th.Property("metrics", th.ArrayType(th.StringType), description="Metric slugs (default: all the account offers)"),
+    th.Property(
+        "dimension_filters",
+        th.ObjectType(additional_properties=th.ArrayType(th.StringType)),
+        description="Dimension slug -> values to keep",
+    ),
+    th.Property("interval", th.StringType, default="day", allowed_values=list(INTERVALS)),
+)
+
+
+class _OneLineErrors(SingerCommand):
+    """Known failures (API answers, bad settings found late) end in one log line, without a traceback."""
+
+    EXPECTED = (FatalAPIError, RetriableAPIError, requests.RequestException, ConfigValidationError)
+
+    def excepthook(self, exc_type, exc_value, exc_traceback) -> None:  # noqa: ANN001
+        if issubclass(exc_type, self.EXPECTED):
+            self.logger.error("%s", exc_value)
+            return
+        super().excepthook(exc_type, exc_value, exc_traceback)
+
+
+class TapRokt(Tap):
+    """Singer tap for the Rokt Query API."""
+
+    name = "tap-rokt"
+    package_name = "adtech-tap-rokt"
+    dynamic_catalog = True  # report schemas come from each account's help endpoint
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("app_id", th.StringType, required=True, title="App ID", description="Rokt App ID"),
+        th.Property("app_secret", th.StringType, required=True, secret=True, title="App Secret", description="Rokt App Secret"),
+        th.Property(
+            "start_date", th.DateTimeType, required=True,
+            description="First report day to extract on a first run (a date names a report day in the report's timezone)",
+        ),
+        th.Property("end_date", th.DateTimeType, description="Extract report days before this day (default: today, so whole days only)"),
+        th.Property(
+            "lookback_window_days", th.IntegerType(minimum=0), default=7,
+            description="Days before the bookmark that every incremental run extracts again (Rokt restates recent days)",
+        ),
+        th.Property("api_url", th.StringType, default="https://api.rokt.com", description="Base URL of the Rokt API"),
+        th.Property("account_ids", th.ArrayType(th.StringType), description="Accounts to extract (default: every account the credentials can see)"),
+        th.Property("timezone", th.StringType, description="IANA timezone of report days, sent as timezoneVariation (default: each account's accountTimezone)"),
+        th.Property("currency_code", th.StringType, description="ISO 4217 currency of money metrics, sent as currencyCode (default: each account's accountCurrencyCode)"),
+        th.Property("reports", th.ArrayType(REPORT_DEFINITION), description="Extra report streams: {name, report, dimensions, metrics, dimension_filters, interval}"),
+        th.Property(
+            "report_window_days", th.IntegerType(minimum=1), default=31,
+            description="Most report days asked for in one request (windows are halved automatically when an answer reaches report_row_limit)",
+        ),
+        th.Property(
+            "report_row_limit", th.IntegerType(minimum=1), default=10000,
+            description="Rows asked for per request (limit); an answer that reaches it may be truncated and is split or fails",
+        ),
+    ).to_dict()
+
+    @classmethod
+    def get_singer_command(cls) -> SingerCommand:
+        command = super().get_singer_command()
+        command.__class__ = _OneLineErrors
+        return command
+
+    # ------------------------------------------------------------------ settings
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The JSON-schema checks, then what a schema cannot say (dates, timezone, report names)."""
+        errors = super()._validate_config(raise_errors=False)
+        config = self.config
+        errors += _date_errors(config)
+        if config.get("timezone"):
+            try:
+                ZoneInfo(config["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                errors.append(f"timezone: {config['timezone']!r} is not an IANA timezone name (e.g. America/New_York)")
+        if config.get("currency_code") and not re.fullmatch(r"[A-Z]{3}", config["currency_code"]):
+            errors.append(f"currency_code: {config['currency_code']!r} is not an ISO 4217 code (e.g. USD)")
+        errors += _report_definition_errors(config.get("reports") or [])
+        if errors and raise_errors:
+            raise ConfigValidationError(errors[0], errors=errors)
+        return errors
+
+    # ------------------------------------------------------------------ API lookups shared by the streams
+
+    @cached_property
+    def authenticator(self) -> RoktAuthenticator:
+        return RoktAuthenticator(
+            app_id=self.config["app_id"],
+            app_secret=self.config["app_secret"],
+            auth_endpoint=f"{str(self.config['api_url']).rstrip('/')}/auth/oauth2/token",
+        )
+
+    @cached_property
+    def accounts(self) -> list[dict]:
+        """The accounts to extract: ``account_ids`` (checked against what the credentials see), or all."""
+        visible = streams.AccountsStream(self).fetch()
+        wanted = self.config.get("account_ids")
+        if not wanted:
+            return visible
+        by_id = {account["accountId"]: account for account in visible}
+        unknown = [account_id for account_id in wanted if account_id not in by_id]
+        if unknown:
+            msg = (
+                f"account_ids: {', '.join(unknown)} not among the accounts these credentials can see "
+                f"({', '.join(by_id) or 'none'})"
+            )
+            raise ConfigValidationError(msg, errors=[msg])
+        return [by_id[account_id] for account_id in wanted]
+
+    def account(self, account_id: str) -> dict:
+        return next(account for account in self.accounts if account["accountId"] == account_id)
+
+    @functools.cache  # noqa: B019 - one tap per process; the help lists are fetched once per run
+    def report_fields(self, report: str, account_id: str) -> list[dict]:
+        """An account's help rows for ``report`` (campaigns | transactions)."""
+        stream_class = streams.CampaignReportFieldsStream if report == "campaigns" else streams.TransactionReportFieldsStream
+        return stream_class(self).fetch(account_id)
+
+    def metric_slugs(self, report: str, account_id: str) -> tuple[str, ...]:
+        return tuple(row["slug"] for row in self.report_fields(report, account_id) if row["kind"] == "metric")
+
+    # ------------------------------------------------------------------ streams
+
+    def discover_streams(self) -> list[streams.RoktStream]:
+        definitions = list(streams.BUILT_IN_REPORTS)
+        definitions += [streams.ReportDefinition.from_setting(item) for item in self.config.get("reports") or []]
+        found: list[streams.RoktStream] = [
+            streams.AccountsStream(self),
+            streams.CampaignReportFieldsStream(self),
+            streams.TransactionReportFieldsStream(self),
+        ]
+        found += [streams.ReportStream(self, definition, self._report_schema(definition)) for definition in definitions]
+        return found
+
+    def _report_schema(self, definition: streams.ReportDefinition) -> dict:
+        """The union, over the extracted accounts, of the fields the definition asks for, typed as help says;
+        an unknown slug fails with the valid ones."""
+        dimensions: dict[str, str] = {}
+        metrics: dict[str, str] = {}
+        for account in self.accounts:
+            offered = {(row["kind"], row["slug"]): row["type"] for row in self.report_fields(definition.report, account["accountId"])}
+            valid = {kind: sorted(slug for k, slug in offered if k == kind) for kind in ("dimension", "metric")}
+            asked = {
+                "dimension": list(definition.dimensions) + list(definition.dimension_filters),
+                "metric": list(definition.metrics or valid["metric"]),
+            }
+            for kind, slugs in asked.items():
+                unknown = [slug for slug in slugs if (kind, slug) not in offered]
+                if unknown:
+                    msg = (
+                        f"reports[{definition.name}]: unknown {kind} slug(s) {', '.join(unknown)} for account "
+                        f"{account['accountId']}; valid {kind}s: {', '.join(valid[kind])}"
+                    )
+                    raise ConfigValidationError(msg, errors=[msg])
+            dimensions.update({slug: offered[("dimension", slug)] for slug in definition.dimensions})
+            metrics.update({slug: offered[("metric", slug)] for slug in asked["metric"]})
+        return schemas.report_schema(dimensions, metrics)
+
+
+def _date_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    errors, parsed = [], {}
+    for setting in ("start_date", "end_date"):
+        value = config.get(setting)
+        if value is None:
+            continue
+        try:
+            parsed[setting] = parse_setting_date(str(value))
+        except ValueError:
+            errors.append(f"{setting}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time")
+    if len(parsed) == 2 and str(parsed["end_date"])[:10] < str(parsed["start_date"])[:10]:
+        errors.append(f"end_date: {config['end_date']} is before start_date {config['start_date']}")
+    return errors
+
+
+def _report_definition_errors(definitions: list[dict]) -> list[str]:
+    errors = []
+    taken = {"accounts", "campaign_report_fields", "transaction_report_fields"} | {d.name for d in streams.BUILT_IN_REPORTS}
+    for index, item in enumerate(definitions):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            errors.append(f"reports[{index}].name: {name!r} must be letters, digits and underscores")
+        elif name in taken:
+            errors.append(f"reports[{index}].name: {name!r} is already a stream name")
+        else:
+            taken.add(name)
+    return errors
+

@@ -1,0 +1,143 @@
+"""Report date windows: which report days a run extracts, and in which requests.
+
+Report days are calendar days in the report's timezone. A run extracts the days from
+``start_date`` (first run) or ``bookmark - lookback_window_days`` (later runs; never before
+``start_date``) up to, not including, the day of ``end_date`` (default: today, so only whole days).
+Those days are cut into periods of the report ``interval`` and grouped into windows of at most
+``max_days`` days; a window never splits a period, so no period's row is ever built from two requests.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import typing as t
+
+from singer_sdk.pagination import BaseAPIPaginator
+
+if t.TYPE_CHECKING:
+    import requests
+
+INTERVALS = ("day", "week", "month", "year")
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Consecutive report periods requested together: days ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    periods: tuple[tuple[dt.date, dt.date], ...]
+
+    @property
+    def start(self) -> dt.date:
+        return self.periods[0][0]
+
+    @property
+    def end(self) -> dt.date:
+        return self.periods[-1][1]
+
+    def split(self) -> tuple[Window, Window] | None:
+        """Two halves of this window, or None when it is a single period."""
+        if len(self.periods) < 2:
+            return None
+        middle = len(self.periods) // 2
+        return Window(self.periods[:middle]), Window(self.periods[middle:])
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()} (end exclusive)"
+
+
+def parse_setting_date(value: str) -> dt.datetime | dt.date:
+    """A ``start_date``/``end_date`` setting: a date (a report day) or a date-time (an instant, UTC if naive)."""
+    text = value.strip()
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def report_day(value: dt.datetime | dt.date, zone: dt.tzinfo) -> dt.date:
+    """The report day a setting names in ``zone``: a date as written; an instant's date in that zone."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(zone).date()
+    return value
+
+
+def period_start(day: dt.date, interval: str) -> dt.date:
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    if interval == "year":
+        return day.replace(month=1, day=1)
+    raise ValueError(f"unknown interval {interval!r}")
+
+
+def next_period_start(day: dt.date, interval: str) -> dt.date:
+    start = period_start(day, interval)
+    if interval == "day":
+        return start + dt.timedelta(days=1)
+    if interval == "week":
+        return start + dt.timedelta(days=7)
+    if interval == "month":
+        return (start + dt.timedelta(days=32)).replace(day=1)
+    return start.replace(year=start.year + 1)
+
+
+def first_day(start: dt.date, bookmark: dt.date | None, lookback_days: int, interval: str) -> dt.date:
+    """The first report day to extract: re-read ``lookback_days`` before the bookmark, whole periods, never before start."""
+    if bookmark is None:
+        return start
+    return max(start, period_start(bookmark - dt.timedelta(days=lookback_days), interval))
+
+
+def plan_windows(first: dt.date, end: dt.date, interval: str, max_days: int) -> list[Window]:
+    """Windows covering every day of ``[first, end)`` exactly once, each at most ``max_days`` long
+    unless a single period is longer."""
+    periods: list[tuple[dt.date, dt.date]] = []
+    cursor = first
+    while cursor < end:
+        following = min(next_period_start(cursor, interval), end)
+        periods.append((cursor, following))
+        cursor = following
+    windows: list[Window] = []
+    group: list[tuple[dt.date, dt.date]] = []
+    for period in periods:
+        if group and (period[1] - group[0][0]).days > max_days:
+            windows.append(Window(tuple(group)))
+            group = []
+        group.append(period)
+    if group:
+        windows.append(Window(tuple(group)))
+    return windows
+
+
+def bookmark_day(value: t.Any) -> dt.date | None:
+    """The report day of a bookmark (a ``datetime`` value such as ``2025-03-04T00:00:00Z``)."""
+    if not value:
+        return None
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+class WindowPaginator(BaseAPIPaginator[Window]):
+    """Walks a partition's report windows as the SDK walks pages.
+
+    The Query API has no pagination, so a stream's "pages" are its date windows. When an answer
+    may have been cut at the row limit, the stream calls :meth:`split_current` instead of emitting
+    it, and the two halves are requested next.
+    """
+
+    def __init__(self, windows: t.Sequence[Window]) -> None:
+        super().__init__(windows[0])
+        self._queue = collections.deque(windows[1:])
+
+    def split_current(self, halves: tuple[Window, Window]) -> None:
+        self._queue.extendleft(reversed(halves))
+
+    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: ARG002
+        return True  # a window without rows (or one being split) is no reason to stop
+
+    def get_next(self, response: requests.Response) -> Window | None:  # noqa: ARG002
+        return self._queue.popleft() if self._queue else None
