@@ -1,0 +1,30 @@
+# Thin entry points; each target sets up .venv first (Python 3.11 and pip are all it needs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TAPS := $(wildcard tap-*)
+# Each tap's tests run in their own pytest process (each tap is its own package); then the cross-tap tests.
+SUITES := $(TAPS:%=%/tests) tests
+
+.PHONY: setup demo test clean
+
+setup: $(VENV)/.ready
+
+$(VENV)/.ready: requirements-dev.txt pyproject.toml $(TAPS:%=%/pyproject.toml) meltano.yml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e . $(TAPS:%=-e ./%)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano install
+	touch $@
+
+demo: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
+
+test: setup
+	@status=0; for suite in $(SUITES); do \
+		echo "==> pytest $$suite"; \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
+	done; exit $$status
+
+clean:
+	rm -rf $(VENV) .meltano output
