@@ -32,6 +32,7 @@ PORTS = {"rokt": 18101, "adroll": 18102, "mediamath": 18103}
 class Source:
     """Where a source's spend lands, for the summary."""
 
+    provider: str  # the emulator it reads from
     tap: str
     schema: str
     spend_table: str
@@ -42,7 +43,7 @@ class Source:
 
 
 SOURCES = [
-    Source("tap-rokt", "tap_rokt", "campaign_report", "account_id", "datetime", "gross_cost", "currency_code"),
+    Source("rokt", "tap-rokt", "tap_rokt", "campaign_report", "account_id", "datetime", "gross_cost", "currency_code"),
 ]
 
 
@@ -54,9 +55,10 @@ def main() -> int:
     for source in SOURCES:
         env[f"{source.tap.upper().replace('-', '_')}_START_DATE"] = start_date
 
-    step(f"Starting the emulators on 127.0.0.1 ports {', '.join(map(str, PORTS.values()))}")
+    providers = [source.provider for source in SOURCES]
+    step(f"Starting the emulators on 127.0.0.1 ports {', '.join(str(PORTS[name]) for name in providers)}")
     emulators = subprocess.Popen(
-        [sys.executable, "-m", "emulators", *[f"--port={name}={port}" for name, port in PORTS.items()]],
+        [sys.executable, "-m", "emulators", f"--providers={','.join(providers)}", *[f"--port={name}={PORTS[name]}" for name in providers]],
         stdout=subprocess.PIPE,
         text=True,
     )
