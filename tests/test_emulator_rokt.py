@@ -53,3 +53,26 @@ def test_limit_cuts_the_answer_silently():
     body = {"startDate": "2025-03-01", "endDate": "2025-03-05", "interval": "day", "metrics": ["impressions"], "dimensions": ["campaign_id"]}
     assert len(emulator.report(ACCOUNT.account_id, "campaigns", body)) == 12
     assert len(emulator.report(ACCOUNT.account_id, "campaigns", {**body, "limit": 5})) == 5
+
+
+def test_account_endpoints_answer_as_documented():
+    import requests
+
+    from emulators.rokt import FORBIDDEN_ACCOUNT
+
+    with RoktEmulator() as emulator:
+        session = requests.Session()
+        assert session.get(f"{emulator.url}/v1/query/accounts").status_code == 401
+        token = session.post(f"{emulator.url}/auth/oauth2/token", auth=("demo-app-id", "demo-app-secret"),
+                             data={"grant_type": "client_credentials"}).json()
+        assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
+        session.headers["Authorization"] = f"Bearer {token['access_token']}"
+        assert len(session.get(f"{emulator.url}/v1/query/accounts").json()) == 3
+        assert session.get(f"{emulator.url}/v1/query/accounts/{ACCOUNT.account_id}").json()["accountCurrencyCode"] == "AUD"
+        assert session.get(f"{emulator.url}/v1/query/accounts/{FORBIDDEN_ACCOUNT}").status_code == 403
+        assert session.get(f"{emulator.url}/v1/query/accounts/404").status_code == 404
+        bad = session.post(f"{emulator.url}/v1/query/accounts/{ACCOUNT.account_id}/campaigns/",
+                           json={"startDate": "2025-03-02", "endDate": "2025-03-01", "metrics": ["impressions"]})
+        assert bad.status_code == 400 and "endDate" in bad.json()["message"]
+        assert session.post(f"{emulator.url}/auth/oauth2/token", auth=("demo-app-id", "nope"),
+                            data={"grant_type": "client_credentials"}).status_code == 401
