@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from emulators import emulator_class
+from sources import BY_TAP
 
 ROOT = Path(__file__).resolve().parent.parent
 TAPS = sorted(path.name for path in ROOT.glob("tap-*") if (path / "pyproject.toml").exists())
@@ -19,9 +20,7 @@ TAPS = sorted(path.name for path in ROOT.glob("tap-*") if (path / "pyproject.tom
 
 def demo_config(tap: str, url: str) -> dict:
     """Settings that point a tap at its emulator (with the emulator's default demo credentials)."""
-    if tap == "tap-rokt":
-        return {"app_id": "demo-app-id", "app_secret": "demo-app-secret", "api_url": url, "start_date": "2025-03-01", "end_date": "2025-03-03"}
-    raise KeyError(tap)
+    return BY_TAP[tap].settings(url, "2025-03-01", "2025-03-03")
 
 
 @pytest.mark.parametrize("tap", TAPS)
