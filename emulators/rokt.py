@@ -112,6 +112,8 @@ class RoktEmulator(Emulator):
     Options: ``app_id``/``app_secret`` (the credentials it accepts), ``token_ttl`` (seconds a token lives),
     ``seed`` (changes every number), ``accounts`` (the accounts the credentials see).
     Reports honour ``limit`` by cutting the answer there, silently, as the API does.
+    Provider faults (contract breaches): ``wrong_type`` (a metric as a string), ``outside_window`` (a row dated
+    before the requested window).
     """
 
     name = "rokt"
@@ -203,6 +205,14 @@ class RoktEmulator(Emulator):
         if not isinstance(body, dict):
             raise HTTPError(400, {"message": "Request body must be a ReportingRequestExternal object"})
         rows = self.report(account_id, report, body)
+        broken = self.faults.take({"wrong_type", "outside_window"}, request.method, request.path)
+        if broken is not None and rows:
+            rows[0] = dict(rows[0])
+            if broken.kind == "wrong_type":
+                rows[0][body["metrics"][0]] = "n/a"
+            elif "datetime" in rows[0]:
+                before = dt.date.fromisoformat(body["startDate"][:10]) - dt.timedelta(days=1)
+                rows[0]["datetime"] = f"{before.isoformat()}T00:00:00Z"
         return {"data": rows, "accountId": account.account_id, "queryTimeMs": int((time.perf_counter() - started) * 1000)}
 
     def report(self, account_id: str, report: str, body: dict) -> list[dict]:

@@ -36,6 +36,10 @@ class RoktStream(RESTStream):
         # One token for the whole run, shared by every stream.
         return self._tap.authenticator  # type: ignore[attr-defined]
 
+    @property
+    def timeout(self) -> int:
+        return self.config["request_timeout"]
+
     def get_new_paginator(self) -> None:
         """The Query API has no pagination: one request, one answer."""
         return None

@@ -75,6 +75,10 @@ class TapRokt(Tap):
             description="Most report days asked for in one request (windows are halved automatically when an answer reaches report_row_limit)",
         ),
         th.Property(
+            "request_timeout", th.IntegerType(minimum=1), title="Request timeout (seconds)", default=300,
+            description="Seconds to wait for an answer before retrying the request",
+        ),
+        th.Property(
             "report_row_limit", th.IntegerType(minimum=1), title="Report row limit", default=10000,
             description="Rows asked for per request (limit); an answer that reaches it may be truncated and is split or fails",
         ),
