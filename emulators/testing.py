@@ -82,7 +82,7 @@ def run_tap(
             env={**os.environ, **(env or {})},
             check=False,
         )
-    messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"type"')]
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
 
 
