@@ -113,3 +113,26 @@ def test_job_lands_every_record_then_resumes_incrementally(loader, meltano, emul
         assert {k: v for k, v in landed["spend"].items() if k[-10:] < END} == first[source.tap]["spend"]
         state = meltano("state", "get", f"dev:{source.tap}-to-target-{loader}").stdout
         assert "replication_key_value" in state
+
+
+def test_job_interrupted_after_the_first_source_resumes_without_loss(meltano, emulators):
+    if len(SOURCES) < 2:
+        pytest.skip("needs two sources in the job")
+    first, second = SOURCES[0], SOURCES[1]
+    env = {}
+    for source in SOURCES:
+        env.update(source.env(_config(source, emulators, END)))
+    # The second source's API refuses every request: the job stops after the first source has landed.
+    emulators[second.provider].faults.add("status", status=503, retry_after=0, times=10_000)
+    failed = meltano("run", "ads-to-duckdb", env=env, check=False)
+    assert failed.returncode != 0
+    query = _duckdb_query(meltano.warehouse)
+    assert _landed(query, first)["counts"] == _expected(first, _config(first, emulators, END))["counts"]
+
+    emulators[second.provider].faults.clear()
+    meltano("run", "ads-to-duckdb", env=env)
+    for source in SOURCES:
+        expected, landed = _expected(source, _config(source, emulators, END)), _landed(query, source)
+        assert landed["counts"] == expected["counts"], source.tap
+        assert landed["spend"] == expected["spend"], source.tap
+        assert landed["duplicates"] == 0
