@@ -33,7 +33,17 @@ def _rokt(url: str, start: str, end: str) -> dict:
     return {"api_url": url, "app_id": "demo-app-id", "app_secret": "demo-app-secret", "start_date": start, "end_date": end}
 
 
+def _mediamath(url: str, start: str, end: str) -> dict:
+    return {
+        "api_url": f"{url}/reporting/v2", "auth_url": f"{url}/oauth/token", "client_id": "demo-client-id",
+        "client_secret": "demo-client-secret", "username": "demo@example.com", "password": "demo-password",
+        "organization_id": 100001, "start_date": start, "end_date": end,
+    }
+
+
 SOURCES = [
     Source("tap-rokt", "rokt", _rokt, "campaign_report", "gross_cost", "datetime", "account_id", ("account_id", "datetime", "campaign_id")),
+    Source("tap-mediamath", "mediamath", _mediamath, "performance", "total_spend", "agg_timestamp", "campaign_id",
+           ("organization_id", "agg_timestamp", "campaign_id", "strategy_id")),
 ]
 BY_TAP = {source.tap: source for source in SOURCES}

@@ -181,7 +181,7 @@ class ReportStream(AccountPartitionedStream):
         self.logger.info(
             "%s: account %s, report days %s..%s (end exclusive, %s), %d window(s)%s",
             self.name, account["accountId"], first, end, timezone, len(self._windows),
-            f", re-reading from bookmark {bookmark} minus {self.config['lookback_window_days']} day(s)" if bookmark else "",
+            f", re-reading from bookmark {bookmark} minus {self.config['lookback_window_days']} day(s)" if bookmark and first > start else "",
         )
         if not self._windows:
             return

@@ -1,0 +1,1 @@
+"""tap-mediamath: a Singer tap for the MediaMath Reporting API v2."""

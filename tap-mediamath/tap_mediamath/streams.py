@@ -1,0 +1,273 @@
+"""The MediaMath report streams: the built-in ``performance`` stream and custom ``reports``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing as t
+from zoneinfo import ZoneInfo
+
+from tap_mediamath import schemas
+from tap_mediamath.client import AnswerCount, MediaMathStream, check_count
+from tap_mediamath.windows import (
+    UTC,
+    Page,
+    Window,
+    WindowPaginator,
+    bookmark_day,
+    first_day,
+    parse_setting_date,
+    plan_windows,
+    report_day,
+)
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+ROLLUPS = ("all", "by_hour", "by_day", "by_week", "by_month")
+OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "=~", "and", "or", "isNull", "isNotNull")
+
+PERFORMANCE_FIELDS = (
+    "organization_id", "organization_name", "agency_id", "agency_name", "advertiser_id", "advertiser_name",
+    "campaign_id", "campaign_name", "strategy_id", "strategy_name", "campaign_currency_code",
+    "impressions", "clicks", "post_click_conversions", "post_view_conversions", "total_conversions",
+    "total_spend", "total_spend_usd", "total_revenue", "total_revenue_usd",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportDefinition:
+    """What a report stream asks for: the contract's report definition."""
+
+    name: str
+    dataset: str
+    fields: tuple[str, ...]
+    filters: tuple[dict, ...] = ()
+    rollup: str = "by_day"
+    time_zone: str | None = None
+    key: tuple[str, ...] | None = None  # None: organization_id, agg_timestamp and every dimension field
+
+    @classmethod
+    def from_setting(cls, item: dict) -> ReportDefinition:
+        return cls(
+            name=item["name"],
+            dataset=item["dataset"],
+            fields=tuple(item["fields"]),
+            filters=tuple(item.get("filters") or ()),
+            rollup=item.get("rollup") or "by_day",
+            time_zone=item.get("time_zone"),
+        )
+
+    @property
+    def request_fields(self) -> list[str]:
+        """The ``fields`` sent: as defined, plus ``organization_id`` (the partition) where the dataset has it."""
+        fields = list(self.fields)
+        if "organization_id" not in fields and "organization_id" in schemas.fields_of(self.dataset):
+            fields.insert(0, "organization_id")
+        return fields
+
+    @property
+    def primary_keys(self) -> list[str]:
+        if self.key is not None:
+            return list(self.key)
+        dims = [f for f in self.fields if schemas.is_dimension(self.dataset, f) and f not in ("organization_id", "agg_timestamp")]
+        return ["organization_id", *(["agg_timestamp"] if self.rollup != "all" else []), *dims]
+
+
+PERFORMANCE = ReportDefinition(
+    name="performance",
+    dataset="performance",
+    fields=PERFORMANCE_FIELDS,
+    rollup="by_day",
+    key=("organization_id", "agg_timestamp", "campaign_id", "strategy_id"),
+)
+
+
+def definition_errors(item: t.Any, index: int, taken: set[str]) -> list[str]:
+    """What is wrong with one entry of ``reports`` (unknown dataset, fields, rollup, filters), one line each."""
+    where = f"reports[{index}]"
+    if not isinstance(item, dict):
+        return [f"{where}: must be an object {{name, dataset, fields, filters, rollup, time_zone}}"]
+    name = item.get("name")
+    errors = []
+    if not isinstance(name, str) or not name.replace("_", "a").isalnum() or name[:1].isdigit():
+        errors.append(f"{where}.name: {name!r} must be letters, digits and underscores")
+    elif name in taken:
+        errors.append(f"{where}.name: {name!r} is already a stream name")
+    else:
+        taken.add(name)
+        where = f"reports[{name}]"
+    ds = item.get("dataset")
+    if ds not in schemas.dataset_names():
+        return [*errors, f"{where}.dataset: {ds!r} is not a dataset; valid datasets: {', '.join(schemas.dataset_names())}"]
+    spec = schemas.dataset(ds)
+    table = spec["fields"]
+    fields = item.get("fields")
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        errors.append(f"{where}.fields: a non-empty list of field names of dataset {ds} is required; valid fields: {', '.join(sorted(table))}")
+    else:
+        unknown = schemas.unknown_fields(ds, fields)
+        if unknown:
+            errors.append(
+                f"{where}.fields: unknown field(s) {', '.join(unknown)} in dataset {ds}; valid fields: {', '.join(sorted(table))}"
+            )
+        if len(set(fields)) != len(fields):
+            errors.append(f"{where}.fields: a field is listed twice")
+    rollup = item.get("rollup") or "by_day"
+    if rollup not in spec["rollups"]:
+        errors.append(f"{where}.rollup: {rollup!r} is not offered by dataset {ds}; valid rollups: {', '.join(spec['rollups'])}")
+    if item.get("time_zone") and not spec["time_zones"]:
+        errors.append(f"{where}.time_zone: dataset {ds} does not support time_zone (datasets that do: {', '.join(time_zone_datasets())})")
+    filters = item.get("filters") or []
+    if not isinstance(filters, list):
+        errors.append(f"{where}.filters: must be a list of filter objects")
+    else:
+        for n, entry in enumerate(filters):
+            errors += filter_errors(entry, table, f"{where}.filters[{n}]")
+    return errors
+
+
+def filter_errors(entry: t.Any, table: dict, where: str) -> list[str]:
+    """The API's filter objects, checked as far as the documentation states: ``{field, op, value, filters}``."""
+    if not isinstance(entry, dict):
+        return [f"{where}: a filter must be an object {{field, op, value}}"]
+    op = entry.get("op", "=")
+    if op not in OPERATORS:
+        return [f"{where}.op: {op!r} is not an operator; valid operators: {' '.join(OPERATORS)}"]
+    if op in ("and", "or"):
+        nested = entry.get("filters")
+        if not isinstance(nested, list) or not nested:
+            return [f"{where}.filters: op {op!r} requires a list of filters"]
+        return [error for n, sub in enumerate(nested) for error in filter_errors(sub, table, f"{where}.filters[{n}]")]
+    field = entry.get("field")
+    if field not in table and field != "organization_id":
+        return [f"{where}.field: {field!r} is not a field of this dataset; valid fields: {', '.join(sorted(table))}"]
+    if op not in ("isNull", "isNotNull") and "value" not in entry:
+        return [f"{where}.value: a value is required for op {op!r}"]
+    return []
+
+
+def time_zone_datasets() -> list[str]:
+    return [name for name in schemas.dataset_names() if schemas.dataset(name)["time_zones"]]
+
+
+class ReportStream(MediaMathStream):
+    """A dataset queried per organization in date windows; incremental on ``agg_timestamp``.
+
+    The state has one bookmark per organization partition. Rows are checked against the answer's
+    announced count before a window is done.
+    """
+
+    def __init__(self, tap: t.Any, definition: ReportDefinition) -> None:
+        schema = schemas.report_schema(definition.dataset, definition.request_fields, definition.rollup)
+        super().__init__(tap, name=definition.name, schema=schema, path=f"/{definition.dataset}")
+        self.definition = definition
+        self.primary_keys = definition.primary_keys
+        self.replication_key = "agg_timestamp" if definition.rollup != "all" else None
+        self._windows: list[Window] = []
+        self._paginator: WindowPaginator | None = None
+        self._count = AnswerCount()
+        spec = schemas.dataset(definition.dataset)
+        zone = definition.time_zone or tap.config.get("time_zone")
+        self.time_zone = zone if zone and spec["time_zones"] else None
+        self.window_zone: dt.tzinfo = UTC if self.time_zone in (None, "UTC", "campaign") else ZoneInfo(self.time_zone)
+
+    # Queries ask for rows ordered by agg_timestamp and windows go forward, so the bookmark follows the rows
+    # and an interrupted run resumes; it never passes a period before the period's rows are all emitted.
+    # Lookback re-reads go back before the bookmark, hence no sort check.
+    is_sorted = True
+    check_sorted = False
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"organization_id": int(self.config["organization_id"])}]
+
+    @property
+    def paginated(self) -> bool:
+        return self.config.get("response_mode", "streaming") == "paginated"
+
+    # ------------------------------------------------------------------ planning
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        zone = self.window_zone
+        start = report_day(parse_setting_date(self.config["start_date"]), zone)
+        end_setting = self.config.get("end_date")
+        end = report_day(parse_setting_date(end_setting) if end_setting else dt.datetime.now(UTC), zone)
+        bookmark = bookmark_day(self.get_starting_replication_key_value(context)) if self.replication_key else None
+        lookback = self.config.get("lookback_window_days", 3)
+        first = first_day(start, bookmark, lookback, self.definition.rollup)
+        pad = 1 if self.time_zone == "campaign" else 0  # campaign days: ask a day more each side, keep whole days
+        self._windows = plan_windows(first, end, self.definition.rollup, self.config.get("report_window_days", 7), zone, pad)
+        self.logger.info(
+            "%s: organization %s, report days %s..%s (end exclusive, %s), %d window(s)%s; dataset %s, %s mode",
+            self.name, context["organization_id"] if context else "?", first, end, self.time_zone or "UTC",
+            len(self._windows),
+            f", re-reading from bookmark {bookmark} minus {lookback} day(s)" if bookmark and first > start else "",
+            self.definition.dataset, "paginated" if self.paginated else "streaming",
+        )
+        if self.config.get("advertiser_ids") and "advertiser_id" not in schemas.fields_of(self.definition.dataset):
+            self.logger.warning("%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it",
+                                self.name, self.definition.dataset)
+        if not self._windows:
+            return
+        yield from super().get_records(context)
+
+    def get_new_paginator(self) -> WindowPaginator:
+        self._paginator = WindowPaginator(self._windows, self.paginated)
+        return self._paginator
+
+    def request_body(self, organization_id: int, page: Page) -> dict:
+        """The query for one window (and page): fields, filters, rollup, start_time/end_time, time_zone."""
+        definition = self.definition
+        filters: list[dict] = [{"field": "organization_id", "op": "=", "value": organization_id}]
+        advertisers = self.config.get("advertiser_ids")
+        if advertisers and "advertiser_id" in schemas.fields_of(definition.dataset):
+            filters.append({"field": "advertiser_id", "op": "=", "value": [int(a) for a in advertisers]})
+        filters += [dict(item) for item in definition.filters]  # passed through exactly as defined
+        body: dict[str, t.Any] = {
+            "fields": definition.request_fields,
+            "filters": filters,
+            "rollup": definition.rollup,
+            "start_time": page.window.start_time,
+            "end_time": page.window.end_time,
+        }
+        if definition.rollup != "all":
+            body["order"] = [{"field": "agg_timestamp", "desc": False}]
+        if self.time_zone:
+            body["time_zone"] = self.time_zone
+        if page.page_index is not None:
+            body["pagination"] = {"page_size": int(self.config.get("page_size", 10000)), "page_index": page.page_index}
+        return body
+
+    def prepare_request_payload(self, context: Context | None, next_page_token: Page | None) -> dict:
+        assert context is not None and next_page_token is not None
+        return self.request_body(int(context["organization_id"]), next_page_token)
+
+    # ------------------------------------------------------------------ parsing
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        assert self._paginator is not None
+        page = self._paginator.current_value
+        organization_id = int(self.config["organization_id"])
+        where = (
+            f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, "
+            f"window {page.window}" + (f", page {page.page_index}" if page.page_index is not None else "")
+        )
+        if page.page_index in (None, 0):
+            self._count = AnswerCount()
+        if page.page_index is None:
+            rows: t.Iterable[dict] = self.streamed_rows(response, self._count, where)
+        else:
+            rows = self.paginated_rows(response, self._count, where)
+            total_pages = self._count.total_pages or 0
+            response.mediamath_total_pages = total_pages  # type: ignore[attr-defined]
+            if page.page_index + 1 >= total_pages:
+                check_count(self._count, where)
+        window = page.window
+        for row in rows:
+            if window.pad_days and not window.holds(str(row.get("agg_timestamp", ""))):
+                continue  # a partial day at the padded edge: its whole self comes with its own window
+            if "organization_id" not in row:
+                row["organization_id"] = organization_id
+            yield row
