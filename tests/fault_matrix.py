@@ -10,8 +10,8 @@ Used by tests/test_fault_matrix.py (one test per tap and scenario) and scripts/f
 
 from __future__ import annotations
 
-import base64
 import dataclasses
+import importlib
 import json
 import os
 import signal
@@ -36,6 +36,7 @@ class Profile:
     report_path: str  # regex of the report endpoint(s), where faults are injected
     token_path: str | None  # regex of the token endpoint, when the API issues tokens
     extra_scenarios: tuple[Scenario, ...] = ()
+    messages: t.Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # scenario name -> its own wording
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +180,7 @@ def run_scenario(profile: Profile, scenario: Scenario) -> Outcome:
 
         # Must fail loudly, name the failure, then resume from the state it left without a gap.
         tail = "\n".join(run.stderr.strip().splitlines()[-3:])
-        wanted = [text.format(provider=profile.provider) for text in scenario.message]
+        wanted = [text.format(provider=profile.provider) for text in profile.messages.get(scenario.name, scenario.message)]
         named = all(text in tail for text in wanted)
         emulator.faults.clear()
         resumed = run_tap(profile.tap, config, state=run.state)
@@ -199,22 +200,9 @@ def _outcome(profile, scenario, outcome, expected, delivered, ok, detail, leaks)
 # ---------------------------------------------------------------------------------------------- profiles
 
 
-def _rokt() -> Profile:
-    from emulators.rokt import RoktEmulator
-
-    app_id, app_secret = "matrix-rokt-id-51c2", "matrix-rokt-SECRET-9d7e0a"
-    return Profile(
-        tap="tap-rokt",
-        provider="Rokt",
-        make_emulator=lambda: RoktEmulator(app_id=app_id, app_secret=app_secret),
-        config=lambda emulator: {
-            "api_url": emulator.url, "app_id": app_id, "app_secret": app_secret,
-            "start_date": "2025-03-01", "end_date": "2025-03-21", "report_window_days": 7,
-        },
-        secrets=lambda config: [config["app_secret"], base64.b64encode(f"{config['app_id']}:{config['app_secret']}".encode()).decode()],
-        report_path=r"/(campaigns/|transactions)$",
-        token_path=r"/auth/oauth2/token$",
-    )
-
-
-PROFILES: dict[str, t.Callable[[], Profile]] = {"tap-rokt": _rokt}
+# Each tap's profile lives in tests/matrix_<provider>.py as ``profile() -> Profile``.
+PROFILES: dict[str, t.Callable[[], Profile]] = {
+    tap: (lambda module=module: importlib.import_module(module).profile())
+    for tap, module in (("tap-rokt", "matrix_rokt"), ("tap-mediamath", "matrix_mediamath"), ("tap-adroll", "matrix_adroll"))
+    if (Path(__file__).parent / f"{module}.py").exists()
+}
