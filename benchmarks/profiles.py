@@ -45,4 +45,24 @@ def _rokt() -> BenchProfile:
     )
 
 
-PROFILES: dict[str, t.Callable[[], BenchProfile]] = {"tap-rokt": _rokt}
+def _mediamath() -> BenchProfile:
+    from emulators.mediamath import MediaMathEmulator
+
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 1, 29)
+    lean = {"name": "lean", "dataset": "performance", "fields": ["strategy_id", "impressions", "total_spend"]}
+    return BenchProfile(
+        tap="tap-mediamath",
+        provider="mediamath",
+        # One organization of 8 campaigns x 150 strategies: about 31,000 strategy-days.
+        make_emulator=lambda: MediaMathEmulator(organizations=((100001, "Benchmark Media"),), strategies_per_campaign=150),
+        config=lambda emulator: {
+            "api_url": f"{emulator.url}/reporting/v2", "auth_url": f"{emulator.url}/oauth/token",
+            "client_id": "demo-client-id", "client_secret": "demo-client-secret", "username": "demo@example.com",
+            "password": "demo-password", "organization_id": 100001, "start_date": start.isoformat(),
+            "end_date": end.isoformat(), "report_window_days": 7, "reports": [lean],
+        },
+        streams=(BenchStream("performance", (end - start).days), BenchStream("lean", (end - start).days)),
+    )
+
+
+PROFILES: dict[str, t.Callable[[], BenchProfile]] = {"tap-rokt": _rokt, "tap-mediamath": _mediamath}
