@@ -106,7 +106,8 @@ def bench_stream(profile, stream: BenchStream, emulator, config: dict, catalog: 
     catalog_path.write_text(json.dumps(select(catalog, {stream.name})))
     tap = [tap_executable(profile.tap), "--config", str(config_path), "--catalog", str(catalog_path)]
     baseline = [sys.executable, str(HERE / "baselines" / f"{profile.provider}.py"), str(config_path), stream.name]
-    run_child(baseline, emulator, stream.name)  # warm-up: the emulator computes and caches its answers
+    for command in (baseline, tap):  # warm-up: the emulator computes (and may cache) its answers
+        run_child(command, emulator, stream.name)
     ours = best([run_child(tap, emulator, stream.name) for _ in range(repeat)])
     bare = best([run_child(baseline, emulator, stream.name) for _ in range(repeat)])
     if ours.records != bare.records:

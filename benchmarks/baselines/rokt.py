@@ -39,8 +39,9 @@ def main(config_path: str, stream: str) -> None:
         while day < end:
             until = min(day + dt.timedelta(days=31), end)
             body = {"timezoneVariation": stamp["timezone"], "currencyCode": stamp["currency_code"], "interval": "day",
-                    "startDate": day.isoformat(), "endDate": until.isoformat(), "metrics": metrics, "dimensions": dimensions,
-                    "limit": 10000}
+                    "startDate": day.isoformat(), "endDate": until.isoformat(), "metrics": metrics, "limit": 10000}
+            if dimensions:
+                body["dimensions"] = dimensions
             path = f"/v1/query/accounts/{account_id}/{report}" + ("/" if report == "campaigns" else "")
             for row in session.post(f"{url}{path}", json=body).json()["data"]:
                 write(json.dumps({"type": "RECORD", "stream": stream, "record": {**row, **stamp}}, separators=(",", ":")) + "\n")
