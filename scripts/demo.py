@@ -44,6 +44,7 @@ class Source:
 
 SOURCES = [
     Source("rokt", "tap-rokt", "tap_rokt", "campaign_report", "account_id", "datetime", "gross_cost", "currency_code"),
+    Source("adroll", "tap-adroll", "tap_adroll", "advertisable_report", "eid", "date", "cost", "currency"),
     Source("mediamath", "tap-mediamath", "tap_mediamath", "performance", "campaign_id", "agg_timestamp", "total_spend",
            "campaign_currency_code"),
 ]

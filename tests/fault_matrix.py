@@ -37,6 +37,7 @@ class Profile:
     token_path: str | None  # regex of the token endpoint, when the API issues tokens
     extra_scenarios: tuple[Scenario, ...] = ()
     messages: t.Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # scenario name -> its own wording
+    replaced: tuple[Scenario, ...] = ()  # the tap's own version of a generic scenario (same name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +94,8 @@ GENERIC_SCENARIOS = (
 
 
 def scenarios(profile: Profile) -> tuple[Scenario, ...]:
-    return GENERIC_SCENARIOS + profile.extra_scenarios
+    own = {scenario.name: scenario for scenario in profile.replaced}
+    return tuple(own.get(scenario.name, scenario) for scenario in GENERIC_SCENARIOS) + profile.extra_scenarios
 
 
 # ---------------------------------------------------------------------------------------------- running

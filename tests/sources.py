@@ -33,6 +33,11 @@ def _rokt(url: str, start: str, end: str) -> dict:
     return {"api_url": url, "app_id": "demo-app-id", "app_secret": "demo-app-secret", "start_date": start, "end_date": end}
 
 
+def _adroll(url: str, start: str, end: str) -> dict:
+    return {"api_url": url, "api_key": "demo-client-id", "personal_access_token": "demo-personal-access-token",
+            "start_date": start, "end_date": end}
+
+
 def _mediamath(url: str, start: str, end: str) -> dict:
     return {
         "api_url": f"{url}/reporting/v2", "auth_url": f"{url}/oauth/token", "client_id": "demo-client-id",
@@ -43,6 +48,7 @@ def _mediamath(url: str, start: str, end: str) -> dict:
 
 SOURCES = [
     Source("tap-rokt", "rokt", _rokt, "campaign_report", "gross_cost", "datetime", "account_id", ("account_id", "datetime", "campaign_id")),
+    Source("tap-adroll", "adroll", _adroll, "advertisable_report", "cost", "date", "eid", ("eid", "date")),
     Source("tap-mediamath", "mediamath", _mediamath, "performance", "total_spend", "agg_timestamp", "campaign_id",
            ("organization_id", "agg_timestamp", "campaign_id", "strategy_id")),
 ]

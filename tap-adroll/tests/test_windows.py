@@ -1,0 +1,88 @@
+"""Report-day arithmetic: first run, bookmark minus lookback, start_date floor, end_date (exclusive)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tap_adroll.windows import DayPaginator, api_date, bookmark_day, day_start, first_day, plan_days, report_days
+
+D = dt.date
+
+
+def test_first_run_extracts_start_date_to_the_day_before_end_date():
+    days = plan_days(start_date="2025-03-01", end_date="2025-03-04", bookmark=None, lookback_days=3)
+    assert days == [D(2025, 3, 1), D(2025, 3, 2), D(2025, 3, 3)]
+
+
+def test_incremental_run_starts_lookback_days_before_the_bookmark():
+    days = plan_days(
+        start_date="2025-03-01", end_date="2025-03-12", bookmark="2025-03-08T00:00:00+00:00", lookback_days=3
+    )
+    assert days == report_days(D(2025, 3, 5), D(2025, 3, 12))
+    assert days[0] == D(2025, 3, 5) and days[-1] == D(2025, 3, 11) and len(days) == 7
+
+
+def test_lookback_never_goes_before_start_date():
+    assert first_day(D(2025, 3, 1), D(2025, 3, 2), 3) == D(2025, 3, 1)
+    assert first_day(D(2025, 3, 1), D(2025, 3, 10), 0) == D(2025, 3, 10)
+    assert first_day(D(2025, 3, 1), None, 3) == D(2025, 3, 1)
+
+
+def test_end_date_defaults_to_today_exclusive():
+    days = plan_days(start_date="2025-03-01", end_date=None, bookmark=None, lookback_days=3, today=D(2025, 3, 5))
+    assert days == [D(2025, 3, 1), D(2025, 3, 2), D(2025, 3, 3), D(2025, 3, 4)]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2025-03-01T00:00:00Z", "2025-03-03T00:00:00Z", 2),
+        ("2025-03-01T18:30:00+00:00", "2025-03-03T12:00:00Z", 2),  # instants name their UTC day
+        ("2025-03-01T23:30:00-05:00", "2025-03-05", 3),  # 04:30 UTC on March 2nd
+        ("2025-03-03", "2025-03-03", 0),
+    ],
+)
+def test_settings_dates_and_instants(start, end, expected):
+    assert len(plan_days(start_date=start, end_date=end, bookmark=None, lookback_days=3)) == expected
+
+
+def test_bookmark_and_api_formats():
+    assert bookmark_day("2025-03-08T00:00:00+00:00") == D(2025, 3, 8)
+    assert bookmark_day(None) is None
+    assert api_date(D(2025, 3, 8)) == "03-08-2025"
+    assert day_start(D(2025, 3, 8)) == "2025-03-08T00:00:00+00:00"
+
+
+def test_day_paginator_walks_every_day_once_and_goes_on_after_empty_days():
+    days = report_days(D(2025, 3, 1), D(2025, 3, 4))
+    paginator = DayPaginator(days)
+    seen = []
+    while not paginator.finished:
+        seen.append(paginator.current_value)
+        assert paginator.continue_if_empty(None) is True
+        paginator.advance(None)
+    assert seen == days
+
+
+@given(
+    start=st.dates(D(2020, 1, 1), D(2030, 1, 1)),
+    length=st.integers(0, 400),
+    bookmark_offset=st.one_of(st.none(), st.integers(-30, 400)),
+    lookback=st.integers(0, 60),
+)
+def test_every_planned_day_is_requested_once_in_order_and_none_is_skipped(start, length, bookmark_offset, lookback):
+    end = start + dt.timedelta(days=length)
+    bookmark = None if bookmark_offset is None else (start + dt.timedelta(days=bookmark_offset)).isoformat() + "T00:00:00+00:00"
+    planned = plan_days(start_date=start.isoformat(), end_date=end.isoformat(), bookmark=bookmark, lookback_days=lookback)
+    assert planned == sorted(set(planned))  # ascending, each day once: one request per day
+    assert all(start <= day < end for day in planned)
+    if planned:
+        assert planned[-1] == end - dt.timedelta(days=1)  # up to the day before end_date
+        marked = bookmark_day(bookmark)
+        # The bookmark's day and the lookback days before it are read again; nothing after it is skipped.
+        expected_first = start if marked is None else max(start, marked - dt.timedelta(days=lookback))
+        assert planned[0] == expected_first
