@@ -65,4 +65,21 @@ def _mediamath() -> BenchProfile:
     )
 
 
-PROFILES: dict[str, t.Callable[[], BenchProfile]] = {"tap-rokt": _rokt, "tap-mediamath": _mediamath}
+def _adroll() -> BenchProfile:
+    from emulators.adroll import AdRollEmulator
+
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 3, 1)
+    days = (end - start).days
+    return BenchProfile(
+        tap="tap-adroll",
+        provider="adroll",
+        make_emulator=lambda: AdRollEmulator(advertisables=40),
+        config=lambda emulator: {
+            "api_url": emulator.url, "api_key": emulator.client_id, "personal_access_token": emulator.personal_access_token,
+            "start_date": start.isoformat(), "end_date": end.isoformat(),
+        },
+        streams=tuple(BenchStream(name, days) for name in ("ad_report", "campaign_report", "advertisable_report")),
+    )
+
+
+PROFILES: dict[str, t.Callable[[], BenchProfile]] = {"tap-rokt": _rokt, "tap-adroll": _adroll, "tap-mediamath": _mediamath}
