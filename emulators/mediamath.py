@@ -29,7 +29,11 @@ Provider-specific faults (``emulator.faults.add(kind, path=..., params={...})``)
   error object (``params["error_code"]``, ``params["message"]``);
 - ``short_stream``: a streamed answer missing its last ``params["missing"]`` rows (default 1) although the
   header announced them all;
-- ``uncounted``: a streamed answer whose header says ``total_items_count: -1``.
+- ``uncounted``: a streamed answer whose header says ``total_items_count: -1``;
+- ``wrong_type`` (a contract breach): the first data row of the answer (streamed, or the page's) carries its
+  first metric as a string (``"n/a"``);
+- ``outside_window`` (a contract breach): the first data row of the answer (streamed, or the page's) is dated
+  the period before the requested window (its ``agg_timestamp``; answers with ``rollup: all`` have none).
 The generic faults of :mod:`emulators.server` apply too (``expire_tokens`` for an expired token, ...).
 """
 
@@ -50,7 +54,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulators.facts import convert_cents, days, seeded
-from emulators.server import Emulator, HTTPError, Request, Response, json_response, jsonl_response, route
+from emulators.server import Emulator, Fault, HTTPError, Request, Response, json_response, jsonl_response, route
 
 CATALOG: dict = json.loads((Path(__file__).with_name("mediamath_fields.json")).read_text())
 DATASETS: dict[str, dict] = CATALOG["datasets"]
@@ -412,12 +416,13 @@ class MediaMathEmulator(Emulator):
             raise _error(404, "NotFound", f"dataset does not exist: {dataset}")
         body = request.json()
         query = self.parse_query(dataset, body)
+        broken = self.faults.take({"wrong_type", "outside_window"}, request.method, request.path)
         pagination = body.get("pagination")
         if pagination is not None:
-            answer = self._paginated(query, pagination)
+            answer = self._paginated(query, pagination, broken)
             answer.headers.update(rate)
             return answer
-        answer = self._streamed(query, request)
+        answer = self._streamed(query, request, broken)
         answer.headers.update(rate)
         return answer
 
@@ -635,7 +640,21 @@ class MediaMathEmulator(Emulator):
 
     # ------------------------------------------------------------------ answers
 
-    def _streamed(self, query: Query, request: Request) -> Response:
+    @staticmethod
+    def _break_row(query: Query, row: dict, fault: Fault) -> dict:
+        """A copy of ``row`` breaching the contract as ``fault`` says: a metric as a string, or a date before the window."""
+        row = dict(row)
+        if fault.kind == "wrong_type":
+            if query.metrics:
+                row[query.metrics[0]] = "n/a"
+        elif "agg_timestamp" in row:
+            # The period before the one holding the window's start (a clipped first week or month is labelled
+            # with its period's start, which may lie before start_time and is still inside the window).
+            first = _truncate(query.start, query.rollup if query.rollup != "by_hour" else "by_day", UTC)
+            row["agg_timestamp"] = rfc3339(_truncate(first - dt.timedelta(days=1), query.rollup, UTC))
+        return row
+
+    def _streamed(self, query: Query, request: Request, broken: Fault | None = None) -> Response:
         stream_error = self.faults.take({"stream_error"}, request.method, request.path)
         short = self.faults.take({"short_stream"}, request.method, request.path)
         uncounted = self.faults.take({"uncounted"}, request.method, request.path)
@@ -660,7 +679,7 @@ class MediaMathEmulator(Emulator):
                 if n and self.meta_every and n % self.meta_every == 0:
                     yield {"meta": {}}
                 self.rows_streamed += 1
-                yield row
+                yield row if broken is None or n else self._break_row(query, row, broken)
             if stream_error is not None:
                 yield {"error_code": stream_error.params.get("error_code", "InternalServerError"),
                        "request_id": _request_id(),
@@ -670,7 +689,7 @@ class MediaMathEmulator(Emulator):
         answer.headers["Content-Type"] = "application/jsonl"
         return answer
 
-    def _paginated(self, query: Query, pagination: t.Any) -> Response:
+    def _paginated(self, query: Query, pagination: t.Any, broken: Fault | None = None) -> Response:
         if not isinstance(pagination, dict):
             raise _bad("pagination must be an object")
         size, index = pagination.get("page_size"), pagination.get("page_index", 0)
@@ -685,6 +704,8 @@ class MediaMathEmulator(Emulator):
             total += 1
             if index * size <= n < (index + 1) * size:
                 results.append(row)
+        if broken is not None and results:
+            results[0] = self._break_row(query, results[0], broken)
         meta = {"page_index": index, "total_pages": math.ceil(total / size), "items_count": len(results),
                 "total_items_count": total, "status": "OK"}
         return json_response({"meta": meta, "results": results})

@@ -19,6 +19,7 @@ import re
 import secrets
 import socket
 import struct
+import sys
 import threading
 import time
 import typing as t
@@ -406,6 +407,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
     emulator: Emulator
+
+    def handle_error(self, request: t.Any, client_address: t.Any) -> None:
+        """A client that hangs up mid-answer (a tap killed or failing on purpose) is no server error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

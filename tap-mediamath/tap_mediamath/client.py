@@ -34,6 +34,19 @@ class StreamedAnswerError(FatalAPIError):
     """A streamed answer that failed or was cut short after its 200 status."""
 
 
+class BrokenAnswerError(StreamedAnswerError):
+    """The connection broke (reset, cut, read timeout) while an answer's body was being read.
+
+    The stream asks for the window (or page) again, up to ``MAX_TRIES`` times, as it retries a failed request.
+    """
+
+
+def retry_wait_seconds(attempt: int) -> float:
+    """The wait before retry ``attempt`` (1, 2, ...) without ``Retry-After``: up to 1, 2, 4, ... s, with jitter
+    so that parallel clients spread out."""
+    return min(2.0 ** (attempt - 1), MAX_WAIT_SECONDS) * random.uniform(0.5, 1.0)
+
+
 @dataclasses.dataclass
 class AnswerCount:
     """What an answer announced and what it delivered."""
@@ -143,7 +156,7 @@ class MediaMathStream(RESTStream):
                 count.received += 1
                 yield obj
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
-            raise StreamedAnswerError(
+            raise BrokenAnswerError(
                 f"{where}: the connection broke after {count.received} rows of the stream ({type(exc).__name__})"
             ) from None
         finally:
@@ -156,6 +169,8 @@ class MediaMathStream(RESTStream):
         """The ``results`` of one page, with ``meta`` checked (``items_count`` and ``total_pages``)."""
         try:
             body = _decode_line(response.content)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
+            raise BrokenAnswerError(f"{where}: the connection broke while the page was read ({type(exc).__name__})") from None
         except msgspec.DecodeError:
             snippet = response.text[:120].replace("\n", " ")
             raise FatalAPIError(f"{where}: the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}") from None
@@ -190,7 +205,7 @@ class MediaMathStream(RESTStream):
             else:
                 wait = retry_after_seconds(response)
                 if wait is None:  # exponential, with jitter so parallel clients spread out
-                    wait = min(2.0 ** (attempt - 1), MAX_WAIT_SECONDS) * random.uniform(0.5, 1.0)
+                    wait = retry_wait_seconds(attempt)
             exception = yield wait
 
     def backoff_max_tries(self) -> int:

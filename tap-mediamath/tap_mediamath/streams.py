@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import typing as t
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from singer_sdk.exceptions import FatalAPIError
+
 from tap_mediamath import schemas
-from tap_mediamath.client import AnswerCount, MediaMathStream, check_count
+from tap_mediamath.client import (
+    MAX_TRIES,
+    AnswerCount,
+    BrokenAnswerError,
+    MediaMathStream,
+    check_count,
+    retry_wait_seconds,
+)
 from tap_mediamath.windows import (
+    PERIOD_OF_ROLLUP,
     UTC,
     Page,
     Window,
@@ -17,6 +29,7 @@ from tap_mediamath.windows import (
     bookmark_day,
     first_day,
     parse_setting_date,
+    period_start,
     plan_windows,
     report_day,
 )
@@ -27,6 +40,10 @@ if t.TYPE_CHECKING:
 
 ROLLUPS = ("all", "by_hour", "by_day", "by_week", "by_month")
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "=~", "and", "or", "isNull", "isNotNull")
+
+# A metric is a number or null: msgspec decodes integers as int and fractions as Decimal (bool is not a number).
+_NUMBER_TYPES = frozenset({int, Decimal, float, type(None)})
+_sleep = time.sleep  # the wait before asking again for a window whose connection broke (tests replace it)
 
 PERFORMANCE_FIELDS = (
     "organization_id", "organization_name", "agency_id", "agency_name", "advertiser_id", "advertiser_name",
@@ -168,6 +185,8 @@ class ReportStream(MediaMathStream):
         self._windows: list[Window] = []
         self._paginator: WindowPaginator | None = None
         self._count = AnswerCount()
+        table = schemas.fields_of(definition.dataset)
+        self._metrics = tuple(f for f in definition.request_fields if table[f]["kind"] == "metric")
         spec = schemas.dataset(definition.dataset)
         zone = definition.time_zone or tap.config.get("time_zone")
         self.time_zone = zone if zone and spec["time_zones"] else None
@@ -247,6 +266,12 @@ class ReportStream(MediaMathStream):
     # ------------------------------------------------------------------ parsing
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """The rows of one answer, checked (dates inside the window, metrics numbers or null).
+
+        When the connection breaks while the answer is read, the window (or page) is asked for again, with
+        the request retries' waits and number of tries: the rows it already gave are emitted again, which
+        is harmless (the key makes them upserts) where failing would force a whole new run.
+        """
         assert self._paginator is not None
         page = self._paginator.current_value
         organization_id = int(self.config["organization_id"])
@@ -254,20 +279,54 @@ class ReportStream(MediaMathStream):
             f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, "
             f"window {page.window}" + (f", page {page.page_index}" if page.page_index is not None else "")
         )
-        if page.page_index in (None, 0):
-            self._count = AnswerCount()
-        if page.page_index is None:
-            rows: t.Iterable[dict] = self.streamed_rows(response, self._count, where)
-        else:
-            rows = self.paginated_rows(response, self._count, where)
-            total_pages = self._count.total_pages or 0
-            response.mediamath_total_pages = total_pages  # type: ignore[attr-defined]
-            if page.page_index + 1 >= total_pages:
-                check_count(self._count, where)
-        window = page.window
-        for row in rows:
-            if window.pad_days and not window.holds(str(row.get("agg_timestamp", ""))):
-                continue  # a partial day at the padded edge: its whole self comes with its own window
-            if "organization_id" not in row:
-                row["organization_id"] = organization_id
-            yield row
+        try:
+            if page.page_index in (None, 0):
+                self._count = AnswerCount()  # each try of a window is counted afresh
+            if page.page_index is None:
+                rows: t.Iterable[dict] = self.streamed_rows(response, self._count, where)
+            else:
+                rows = self.paginated_rows(response, self._count, where)
+                total_pages = self._count.total_pages or 0
+                response.mediamath_total_pages = total_pages  # type: ignore[attr-defined]
+                if page.page_index + 1 >= total_pages:
+                    check_count(self._count, where)
+            window = page.window
+            pad = window.pad_days
+            dated = self.replication_key is not None
+            first, end = self._allowed_days(window)
+            metrics = self._metrics
+            for row in rows:
+                if dated:
+                    stamp = row.get("agg_timestamp")
+                    if stamp.__class__ is not str or not first <= stamp[:10] < end:
+                        raise FatalAPIError(
+                            f"{where}: a row's agg_timestamp {stamp!r} is outside the window "
+                            f"(report days {first}..{end}, end exclusive)"
+                        )
+                    if pad and not window.holds(stamp):
+                        continue  # a partial day at the padded edge: its whole self comes with its own window
+                for name in metrics:
+                    if row.get(name).__class__ not in _NUMBER_TYPES:
+                        raise FatalAPIError(f"{where}: metric {name!r} of a row is not a number: {row.get(name)!r}")
+                if "organization_id" not in row:
+                    row["organization_id"] = organization_id
+                yield row
+        except BrokenAnswerError as exc:
+            tries = page.attempt + 1
+            if tries >= MAX_TRIES:
+                raise BrokenAnswerError(f"{exc}; gave up after {tries} tries") from None
+            wait = retry_wait_seconds(tries)
+            self.logger.warning(
+                "Retrying the window after try %d of %d (waiting %.1f s; its rows already emitted come again): %s",
+                tries, MAX_TRIES, wait, exc,
+            )
+            _sleep(wait)
+            response.mediamath_retry = True  # type: ignore[attr-defined]  # the paginator asks again
+
+    def _allowed_days(self, window: Window) -> tuple[str, str]:
+        """The report days a row of ``window``'s answer may be dated (ISO dates, end exclusive): the days asked
+        for, widened to the start of the first period (a clipped week or month is labelled with its start) and,
+        in campaign time zones, by a day each side (each campaign's days are offset from UTC)."""
+        margin = window.pad_days + (1 if self.time_zone == "campaign" else 0)
+        first = period_start(window.start - dt.timedelta(days=margin), PERIOD_OF_ROLLUP.get(self.definition.rollup, "day"))
+        return first.isoformat(), (window.end + dt.timedelta(days=margin)).isoformat()

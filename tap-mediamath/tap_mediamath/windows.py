@@ -135,6 +135,7 @@ class Page:
 
     window: Window
     page_index: int | None = None  # None: the streaming answer
+    attempt: int = 0  # 1, 2, ...: the request again after the connection broke mid-answer (a distinct token)
 
 
 class WindowPaginator(BaseAPIPaginator[Page]):
@@ -142,6 +143,8 @@ class WindowPaginator(BaseAPIPaginator[Page]):
 
     The next page of a window exists while ``page_index + 1 < total_pages`` (read by the stream from the
     answer's ``meta`` into ``response.mediamath_total_pages``); then the next window starts at page 0.
+    When the stream marks an answer ``mediamath_retry`` (its connection broke mid-body), the same window and
+    page come again with ``attempt + 1``, so the SDK's loop detection (a token equal to the last) is not tripped.
     """
 
     def __init__(self, windows: t.Sequence[Window], paginated: bool) -> None:
@@ -155,6 +158,8 @@ class WindowPaginator(BaseAPIPaginator[Page]):
 
     def get_next(self, response: requests.Response) -> Page | None:
         current = self.current_value
+        if getattr(response, "mediamath_retry", False):
+            return Page(current.window, current.page_index, current.attempt + 1)
         if self._paginated:
             total_pages = getattr(response, "mediamath_total_pages", 0) or 0
             if current.page_index is not None and current.page_index + 1 < total_pages:

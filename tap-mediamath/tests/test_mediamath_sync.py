@@ -39,8 +39,8 @@ def spend_by_campaign_day(records, field="total_spend"):
     return totals
 
 
-def assert_exact_performance(run, emulator, start=START_DAY, end=END_DAY, org=ORG):
-    rows = run.records("performance")
+def assert_exact_performance(run, emulator, start=START_DAY, end=END_DAY, org=ORG, rows=None):
+    rows = run.records("performance") if rows is None else rows
     assert len(rows) == emulator.strategy_day_count(org, start, end)
     assert len({tuple(r[k] for k in KEY) for r in rows}) == len(rows)  # the key is unique
     assert spend_by_campaign_day(rows) == emulator.spend_by_campaign_day(org, start, end)
@@ -203,12 +203,46 @@ def test_uncounted_stream_is_accepted(emulator, config):
     assert_exact_performance(run, emulator)
 
 
-def test_connection_cut_mid_stream_fails_the_run(emulator, config):
-    emulator.faults.add("cut", path=PERF, after_bytes=70_000)
+def upserted(run, stream="performance"):
+    """The rows as a loader keeps them: by key, later rows winning."""
+    return {tuple(r[k] for k in KEY): r for r in run.records(stream)}
+
+
+def test_connection_cut_mid_stream_is_retried_from_the_window_start(emulator, config):
+    # the first window's answer is cut twice, after some rows (and once before any): asked for again each time
+    emulator.faults.add("cut", path=PERF, after_bytes=20_000)
+    emulator.faults.add("cut", path=PERF, after_bytes=60)
     run = run_tap("tap-mediamath", config)
-    assert run.returncode != 0
-    assert "Traceback" not in run.stderr
-    assert FIRST_WINDOW in run.stderr
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = assert_exact_performance(run, emulator, rows=list(upserted(run).values()))
+    assert len(run.records()) > len(rows)  # the cut answer's first rows came twice: harmless upserts
+    assert run.stderr.count("Retrying the window after try") == 2
+    assert f"{FIRST_WINDOW}: the connection broke after " in run.stderr
+    assert "Retrying the window after try 2 of 6" in run.stderr
+    assert [c.status for c in emulator.calls(PERF)] == [200, 200, 200, 200]  # 1 window x 3 tries + 1 window
+    assert run.state["bookmarks"]["performance"]["partitions"][0]["replication_key_value"] == "2025-01-10T00:00:00Z"
+
+
+def test_page_cut_mid_body_is_retried_with_exact_data(emulator, paginated_config):
+    emulator.faults.add("cut", path=PERF, after_bytes=60, skip=1)
+    run = run_tap("tap-mediamath", paginated_config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_exact_performance(run, emulator)  # a page is read whole before its rows go out: no row twice
+    assert "window 2025-01-01T00:00:00Z..2025-01-08T00:00:00Z, page 1: the connection broke while the page was read" in run.stderr
+    assert len(emulator.calls(PERF)) == 6 + 1  # 4 + 2 pages, page 1 twice
+
+
+@pytest.mark.parametrize("mode", ["streaming", "paginated"])
+@pytest.mark.parametrize(("kind", "message"), [
+    ("wrong_type", "metric 'impressions' of a row is not a number: 'n/a'"),
+    ("outside_window", "a row's agg_timestamp '2024-12-31T00:00:00Z' is outside the window (report days 2025-01-01..2025-01-08"),
+])
+def test_contract_breaches_in_rows_fail_naming_the_window(emulator, config, mode, kind, message):
+    emulator.faults.add(kind, path=PERF)
+    run = run_tap("tap-mediamath", {**config, "response_mode": mode, "page_size": 50})
+    where = FIRST_WINDOW + (", page 0" if mode == "paginated" else "")
+    assert_clean_failure(run, f"{where}: {message}")
+    assert run.stderr.strip().splitlines()[-1].endswith(message + (", end exclusive)" if kind == "outside_window" else ""))
 
 
 def test_bad_request_fails_with_the_api_error_and_the_request(emulator, config):

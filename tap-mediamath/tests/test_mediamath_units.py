@@ -232,6 +232,58 @@ def test_paginator_walks_pages_then_windows():
     assert [(str(p.window.start), p.page_index) for p in seen] == [("2025-01-01", 0), ("2025-01-01", 1), ("2025-01-08", 0)]
 
 
+def test_paginator_asks_again_for_a_broken_answer_with_a_new_token():
+    windows = plan_windows(dt.date(2025, 1, 1), dt.date(2025, 1, 11), "by_day", 7)
+    for paginated in (False, True):
+        paginator = WindowPaginator(windows, paginated=paginated)
+        broken = requests.Response()
+        broken.mediamath_retry = True
+        paginator.advance(broken)
+        paginator.advance(broken)  # twice in a row: no "loop detected", the attempt differs
+        assert paginator.current_value == Page(windows[0], 0 if paginated else None, attempt=2)
+        answer = requests.Response()
+        answer.mediamath_total_pages = 1
+        paginator.advance(answer)
+        assert paginator.current_value == Page(windows[1], 0 if paginated else None)
+
+
+def test_row_dates_allowed_are_the_window_widened_to_its_periods():
+    t = tap(reports=[
+        {"name": "weekly", "dataset": "performance", "fields": ["campaign_id", "impressions"], "rollup": "by_week"},
+        {"name": "local", "dataset": "performance-hourly", "fields": ["campaign_id", "impressions"], "time_zone": "campaign"},
+    ])
+    window = Window(dt.date(2025, 1, 1), dt.date(2025, 1, 8))
+    assert stream(t)._allowed_days(window) == ("2025-01-01", "2025-01-08")
+    assert stream(t, "weekly")._allowed_days(window) == ("2024-12-30", "2025-01-08")  # a clipped first week
+    padded = Window(dt.date(2025, 1, 1), dt.date(2025, 1, 8), pad_days=1)
+    assert stream(t, "local")._allowed_days(padded) == ("2024-12-30", "2025-01-10")
+    assert stream(t)._metrics == ("impressions", "clicks", "post_click_conversions", "post_view_conversions",
+                                  "total_conversions", "total_spend", "total_spend_usd", "total_revenue", "total_revenue_usd")
+
+
+def test_a_window_whose_connection_keeps_breaking_fails_after_the_request_retries(monkeypatch, caplog, capfd):
+    """Each broken answer is asked for again after the request retries' wait, at most MAX_TRIES times in all."""
+    import re
+
+    from mediamath_support import make_emulator, settings
+    from tap_mediamath import streams as stream_module
+
+    waits: list[float] = []
+    monkeypatch.setattr(stream_module, "_sleep", waits.append)
+    with make_emulator() as emulator:
+        emulator.faults.add("cut", path="/reporting/v2/performance", after_bytes=20_000, times=6)
+        with pytest.raises(StreamedAnswerError) as error:
+            TapMediaMath(config=settings(emulator), validate_config=True).sync_all()
+        assert len(emulator.calls("/reporting/v2/performance")) == 6
+    assert re.fullmatch(
+        r"MediaMath performance: POST /performance for organization 100001, window 2025-01-01T00:00:00Z\.\."
+        r"2025-01-08T00:00:00Z: the connection broke after \d+ rows of the stream \(\w+\); gave up after 6 tries",
+        str(error.value),
+    ), str(error.value)
+    assert len(waits) == 5 and all(2 ** n / 2 <= wait <= 2 ** n for n, wait in enumerate(waits)), waits
+    assert caplog.text.count("Retrying the window after try") == 5
+
+
 # ---------------------------------------------------------------------- the stream parser
 
 
