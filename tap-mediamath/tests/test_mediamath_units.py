@@ -496,3 +496,48 @@ def test_campaign_time_zone_windows_are_padded_and_keep_only_their_days():
     body = stream(t, "local").request_body(ORG, Page(first))
     assert body["time_zone"] == "campaign"
     assert (body["start_time"], body["end_time"]) == ("2024-12-31T00:00:00Z", "2025-01-09T00:00:00Z")
+
+
+# ---------------------------------------------------------------------- properties of the window planner
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from tap_mediamath.windows import next_period_start, period_start  # noqa: E402
+
+
+@given(
+    start=st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
+    length=st.integers(0, 800),
+    rollup=st.sampled_from(["by_hour", "by_day", "by_week", "by_month"]),
+    window_days=st.integers(1, 120),
+    zone=st.sampled_from(["UTC", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Chatham"]),
+)
+def test_any_range_zone_and_window_size_covers_every_day_exactly_once(start, length, rollup, window_days, zone):
+    end = start + dt.timedelta(days=length)
+    windows = plan_windows(start, end, rollup, window_days, ZoneInfo(zone))
+    covered = [w.start + dt.timedelta(days=n) for w in windows for n in range((w.end - w.start).days)]
+    assert covered == [start + dt.timedelta(days=n) for n in range(length)]
+    period = {"by_hour": "day", "by_day": "day", "by_week": "week", "by_month": "month"}[rollup]
+    for window in windows:
+        # A window never cuts a period in two (except at the range's own edges) and keeps to its size
+        # unless one period alone is longer.
+        assert window.start == start or period_start(window.start, period) == window.start
+        assert window.end == end or period_start(window.end, period) == window.end
+        single_period = next_period_start(window.start, period) >= window.end
+        assert single_period or (window.end - window.start).days <= window_days
+        instants = [dt.datetime.fromisoformat(text.replace("Z", "+00:00")) for text in (window.start_time, window.end_time)]
+        assert instants[0] < instants[1]
+
+
+@given(
+    start=st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
+    bookmark_offset=st.integers(-30, 800),
+    lookback=st.integers(0, 60),
+    rollup=st.sampled_from(["by_day", "by_week", "by_month"]),
+)
+def test_incremental_start_never_skips_the_bookmark_day(start, bookmark_offset, lookback, rollup):
+    bookmark = start + dt.timedelta(days=bookmark_offset)
+    first = first_day(start, bookmark, lookback, rollup)
+    assert start <= first <= max(start, bookmark - dt.timedelta(days=lookback))
