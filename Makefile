@@ -6,7 +6,7 @@ TAPS := $(wildcard tap-*)
 # Each tap's tests run in their own pytest process (each tap is its own package); then the cross-tap tests.
 SUITES := $(TAPS:%=%/tests) tests
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test bench clean
 
 setup: $(VENV)/.ready
 
@@ -25,6 +25,11 @@ test: setup
 		echo "==> pytest $$suite"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
 	done; exit $$status
+
+# Throughput, CPU and memory per report stream against a bare baseline; then the million-row MediaMath stream.
+bench: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py
 
 clean:
 	rm -rf $(VENV) .meltano output

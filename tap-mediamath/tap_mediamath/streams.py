@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from singer_sdk.exceptions import FatalAPIError
 
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
 from tap_mediamath import schemas
 from tap_mediamath.client import (
     MAX_TRIES,
@@ -197,6 +199,9 @@ class ReportStream(MediaMathStream):
     # Lookback re-reads go back before the bookmark, hence no sort check.
     is_sorted = True
     check_sorted = False
+    # Rows are flat and parse_response has checked their metrics and period: the SDK's per-value
+    # conformance pass would only cost time.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @property
     def partitions(self) -> list[dict]:
