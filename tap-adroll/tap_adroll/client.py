@@ -6,11 +6,13 @@ import functools
 import json
 import random
 import typing as t
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlparse
 
 import backoff
+import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._util import utc_now
@@ -24,6 +26,9 @@ if t.TYPE_CHECKING:
 MAX_TRIES = 6  # one request and five retries: waits of about 1, 2, 4, 8 and 16 s without Retry-After
 MAX_WAIT_SECONDS = 120  # a longer Retry-After on a 429 means the daily quota is spent: fail now, resume later
 API_PREFIX = "/api/v1"
+# Answers are decoded with msgspec (several times faster than response.json()), numbers with a fraction
+# as Decimal, as the SDK's own parse_response does.
+_decode_answer = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 class QuotaExhaustedError(FatalAPIError):
@@ -131,13 +136,21 @@ class AdRollStream(RESTStream):
         # A 200 that is not the documented envelope (a proxy's HTML page, a broken or empty body) is never
         # taken for an empty answer: the run fails, naming it, and the next run resumes at the last complete day.
         try:
-            body = response.json()
-        except ValueError:
+            body = _decode_answer(response.content)
+        except msgspec.DecodeError:
             snippet = response.text[:120].replace("\n", " ")
             detail = f"the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}"
             raise FatalAPIError(self._describe(response, detail)) from None
         if not isinstance(body, dict) or "results" not in body:
             raise FatalAPIError(self._describe(response, f"the answer has no 'results': {_api_message(response)}"))
+        self._checked_answer = (response, body)
+
+    def answer(self, response: requests.Response) -> dict:
+        """The decoded answer: the one validate_response has checked, not decoded a second time."""
+        checked = getattr(self, "_checked_answer", None)
+        if checked is not None and checked[0] is response:
+            return checked[1]
+        return _decode_answer(response.content)
 
     def response_error_message(self, response: requests.Response) -> str:
         """One line: the request (method, path, report day), the status and the API's own message.

@@ -15,6 +15,8 @@ from tap_adroll.windows import DayPaginator, api_date, day_start, plan_days
 
 #: Report metrics: numbers (counts as integers, money and rates as decimals) or null.
 METRICS = ("impressions", "clicks", "prospects", "cost", "cpc", "cpm", "ctr")
+# A metric's value: a number (a fraction decodes as Decimal), or null. Not bool, whose type is not one of these.
+METRIC_TYPES = frozenset({int, Decimal, type(None)})
 
 if t.TYPE_CHECKING:
     import requests
@@ -199,11 +201,14 @@ class ReportStream(AdRollStream):
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         assert self._paginator is not None
-        rows = list(super().parse_response(response))
+        rows = self.answer(response)["results"]
+        if not isinstance(rows, list):
+            raise FatalAPIError(self._describe(response, f"'results' is not a list: {str(rows)[:120]!r}"))
         self._check_rows(rows, response)  # the whole day, before any of it is emitted
         stamp = {"date": day_start(self._paginator.current_value), "currency": self.config.get("currency") or "USD"}
         for row in rows:
-            yield {**row, **stamp}
+            row.update(stamp)
+            yield row
         # Resumed here, the SDK has emitted every row of the day and moved the bookmark to it: say so now,
         # so that even a run killed outright (or a loader that stops) keeps every complete day.
         self._write_state_message()
@@ -216,9 +221,8 @@ class ReportStream(AdRollStream):
             if not isinstance(row, dict) or not isinstance(row.get("eid"), str):
                 raise FatalAPIError(self._describe(response, f"a row has no 'eid': {str(row)[:120]!r}"))
             for metric in METRICS:
-                value = row.get(metric)
-                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, Decimal))):
-                    raise FatalAPIError(self._describe(response, f"row {row['eid']}: metric {metric!r} is not a number: {value!r}"))
+                if type(row.get(metric)) not in METRIC_TYPES:
+                    raise FatalAPIError(self._describe(response, f"row {row['eid']}: metric {metric!r} is not a number: {row[metric]!r}"))
             if self.kind == "advertisable" and row["eid"] not in self._advertisable_eids:
                 detail = f"row {row['eid']} is outside the window: not among the advertisables asked for"
                 raise FatalAPIError(self._describe(response, detail))

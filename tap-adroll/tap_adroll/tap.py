@@ -11,13 +11,13 @@ from functools import cached_property
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.plugin_base import SingerCommand
 
 from tap_adroll import streams
 from tap_adroll.auth import AdRollAuthenticator, OAuthRefreshAuthenticator, PersonalAccessTokenAuthenticator
 from tap_adroll.windows import parse_setting_date, setting_day
+from tap_adroll.writer import CheckpointFlushingWriter
 
 SECRET_SETTINGS = ("personal_access_token", "access_token", "refresh_token", "client_secret")
 
@@ -39,7 +39,7 @@ class TapAdRoll(Tap):
 
     name = "tap-adroll"
     package_name = "adtech-tap-adroll"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = CheckpointFlushingWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -207,6 +207,7 @@ class TapAdRoll(Tap):
             self._state_writer.write_state(self.state)
             raise
         finally:
+            self.message_writer.flush()  # records after the last STATE of a failed stream, as the SDK would
             self.log_request_counts()
 
     def log_request_counts(self) -> None:

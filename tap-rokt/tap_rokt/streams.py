@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import typing as t
 from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
+import msgspec
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -29,6 +31,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 REPORTS = ("campaigns", "transactions")
+# A metric's value: a number, or null. Not bool, whose type is not one of these.
+METRIC_TYPES = frozenset({int, float, type(None)})
 
 
 class AccountsStream(RoktStream):
@@ -151,8 +155,9 @@ class ReportStream(AccountPartitionedStream):
     # and an interrupted run resumes; lookback re-reads go back before the bookmark, hence no sort check.
     is_sorted = True
     check_sorted = False
-    # A STATE message every 100 rows: a run killed mid-way resumes near where it stopped.
-    STATE_MSG_FREQUENCY = 100
+    # A STATE message every 1,000 rows: a run killed mid-way resumes near where it stopped, and re-reads a
+    # window or two. (Every 100 rows, copying and writing the state of every account was a tenth of a sync.)
+    STATE_MSG_FREQUENCY = 1000
     # Rows are flat JSON scalars whose metric types _report_rows has already checked: the SDK's
     # per-value conformance pass would only cost time (it was 40% of a large sync's CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -239,15 +244,17 @@ class ReportStream(AccountPartitionedStream):
             "timezone": self._query.timezone,
             "currency_code": self._query.currency_code,
         }
-        for row in sorted(rows, key=lambda row: row["datetime"]):
-            yield {**row, **stamp}
+        rows.sort(key=operator.itemgetter("datetime"))
+        for row in rows:
+            row.update(stamp)
+            yield row
 
     def _report_rows(self, response: requests.Response, window: Window) -> list[dict]:
         """The ``data`` rows of an answer, checked: a JSON object, periods inside the window, numeric metrics."""
         where = f"Rokt {self.name} for account {self._query.account_id}, window {window}"  # type: ignore[union-attr]
         try:
-            body = response.json()
-        except ValueError:
+            body = msgspec.json.decode(response.content)  # several times faster than response.json()
+        except msgspec.DecodeError:
             snippet = response.text[:120].replace("\n", " ")
             raise FatalAPIError(f"{where}: the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}") from None
         rows = body.get("data") if isinstance(body, dict) else None
@@ -261,7 +268,6 @@ class ReportStream(AccountPartitionedStream):
             if not isinstance(period, str) or not first <= period[:10] < end:
                 raise FatalAPIError(f"{where}: a row's datetime {period!r} is outside the window")
             for metric in self._query.metrics:  # type: ignore[union-attr]
-                value = row.get(metric)
-                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                    raise FatalAPIError(f"{where}: metric {metric!r} is not a number: {value!r}")
+                if type(row.get(metric)) not in METRIC_TYPES:
+                    raise FatalAPIError(f"{where}: metric {metric!r} is not a number: {row[metric]!r}")
         return rows

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.plugin_base import SingerCommand
 
 from tap_rokt import schemas, streams
 from tap_rokt.auth import RoktAuthenticator
 from tap_rokt.windows import INTERVALS, parse_setting_date
+from tap_rokt.writer import CheckpointFlushingWriter
 
 REPORT_DEFINITION = th.ObjectType(
     th.Property("name", th.StringType, required=True, description="Stream name (letters, digits, underscores)"),
@@ -51,7 +51,7 @@ class TapRokt(Tap):
     name = "tap-rokt"
     package_name = "adtech-tap-rokt"
     dynamic_catalog = True  # report schemas come from each account's help endpoint
-    message_writer_class = MsgSpecWriter
+    message_writer_class = CheckpointFlushingWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property("app_id", th.StringType, required=True, title="App ID", description="Rokt App ID"),
@@ -160,6 +160,14 @@ class TapRokt(Tap):
         ]
         found += [streams.ReportStream(self, definition, self._report_schema(definition)) for definition in definitions]
         return found
+
+    def sync_all(self) -> None:
+        try:
+            super().sync_all()
+        finally:
+            # A failed stream may leave records after its last STATE in the writer's block: emit them, as the
+            # SDK's own writer would have.
+            self.message_writer.flush()  # type: ignore[attr-defined]
 
     def _report_schema(self, definition: streams.ReportDefinition) -> dict:
         """The union, over the extracted accounts, of the fields the definition asks for, typed as help says;

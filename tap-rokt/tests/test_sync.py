@@ -196,6 +196,18 @@ def test_a_fault_outlasting_the_retries_fails_naming_request_and_window(emulator
     assert "Traceback" not in run.stderr
 
 
+def test_a_failed_stream_still_emits_every_record_it_read(emulator, config):
+    # Records wait in the writer's block until a STATE (every 1,000 rows): the rows of the two windows
+    # answered before the failure come out all the same, as the SDK's own writer would have written them.
+    emulator.faults.add("status", status=403, path=r"/campaigns/$", skip=2)
+    run = run_tap("tap-rokt", {**config, "account_ids": [USD_ACCOUNT], "report_window_days": 3})
+    assert run.returncode != 0
+    truth = report_rows(emulator, USD_ACCOUNT, "campaigns", start=START, end="2025-03-07", dimensions=("campaign_id",))
+    rows = _campaign_rows(run, USD_ACCOUNT)
+    assert len(rows) == len(truth) == 24
+    assert set(by_key(rows, CAMPAIGN_KEY)) == {(USD_ACCOUNT, r["datetime"], r["campaign_id"]) for r in truth}
+
+
 @pytest.mark.parametrize("kind", ["html", "malformed", "empty"])
 def test_broken_answers_fail_instead_of_ending_quietly(emulator, config, kind):
     emulator.faults.add(kind, path=r"/campaigns/$")

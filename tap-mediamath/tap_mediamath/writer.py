@@ -1,0 +1,37 @@
+"""Singer messages to stdout in large writes, flushed at every checkpoint."""
+
+from __future__ import annotations
+
+import sys
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import Message, RecordMessage
+
+
+class CheckpointFlushingWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, writing records in blocks instead of one write and flush each.
+
+    One system call per record was a fifth of a large sync's time (more where PYTHONUNBUFFERED is set, as in
+    many containers). Records are collected here, and every other message (SCHEMA, STATE, ACTIVATE_VERSION)
+    writes them out before itself: a target has every record a STATE covers before that STATE, and a tap
+    killed mid-run loses only records that no STATE covers yet. The tap flushes what is left when a sync
+    ends, failed or not.
+    """
+
+    BLOCK_BYTES = 64 * 1024
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def write_message(self, message: Message) -> None:
+        self._pending += self.format_message(message)  # a copy: the SDK reuses its line buffer
+        if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out the pending messages."""
+        out, written = sys.stdout.buffer, 0
+        while written < len(self._pending):  # an unbuffered stdout may take a block in parts
+            written += out.write(self._pending[written:] if written else self._pending) or 0
+        self._pending.clear()
+        sys.stdout.flush()
