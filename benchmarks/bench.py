@@ -106,30 +106,29 @@ def bench_stream(profile, stream: BenchStream, emulator, catalog: dict, repeat: 
     catalog_path = workdir / f"catalog-{stream.name}.json"
     catalog_path.write_text(json.dumps(select(catalog, {stream.name})))
 
-    def commands(config: dict, label: str) -> tuple[list[str], list[str]]:
+    def tap_and_baseline(config: dict, label: str) -> tuple[Measure, Measure]:
+        """Both extract with ``config``: after a warm-up run each (the emulator computes, and may cache,
+        its answers), the fastest of ``repeat`` runs each."""
         config_path = workdir / f"config-{stream.name}-{label}.json"
         config_path.write_text(json.dumps(config))
         tap = [tap_executable(profile.tap), "--config", str(config_path), "--catalog", str(catalog_path)]
         baseline = [sys.executable, str(HERE / "baselines" / f"{profile.provider}.py"), str(config_path), stream.name]
-        return tap, baseline
+        for command in (baseline, tap):
+            run_child(command, emulator, stream.name)
+        # Millions of cached emulator objects would make this process's garbage collector pause at random
+        # moments of the measured runs: exempt everything allocated so far from collection.
+        gc.collect()
+        gc.freeze()
+        return (
+            best([run_child(tap, emulator, stream.name) for _ in range(repeat)]),
+            best([run_child(baseline, emulator, stream.name) for _ in range(repeat)]),
+        )
 
-    tap, baseline = commands(profile.config(emulator, stream), "backfill")
-    for command in (baseline, tap):  # warm-up: the emulator computes (and may cache) its answers
-        run_child(command, emulator, stream.name)
-    # Millions of cached emulator objects would make this process's garbage collector pause at random
-    # moments of the measured runs: exempt everything allocated so far from collection.
-    gc.collect()
-    gc.freeze()
-    ours = best([run_child(tap, emulator, stream.name) for _ in range(repeat)])
-    bare = best([run_child(baseline, emulator, stream.name) for _ in range(repeat)])
+    ours, bare = tap_and_baseline(profile.config(emulator, stream), "backfill")
     if ours.records != bare.records:
         raise SystemExit(f"{profile.tap} {stream.name}: {ours.records} records, baseline {bare.records}")
     # Start-up apart: the same stream for its first report day only, so the process's fixed cost shows.
-    tap_day, baseline_day = commands(profile.config(emulator, stream, one_day=True), "one-day")
-    for command in (baseline_day, tap_day):
-        run_child(command, emulator, stream.name)
-    ours_day = best([run_child(tap_day, emulator, stream.name) for _ in range(repeat)])
-    bare_day = best([run_child(baseline_day, emulator, stream.name) for _ in range(repeat)])
+    ours_day, bare_day = tap_and_baseline(profile.config(emulator, stream, one_day=True), "one-day")
     return {
         "tap": profile.tap,
         "stream": stream.name,

@@ -38,8 +38,6 @@ class QuotaExhaustedError(FatalAPIError):
 class AdRollStream(RESTStream):
     """A stream of the AdRoll CRUD API v1: every answer is ``{"results": ...}``."""
 
-    records_jsonpath = "$.results[*]"
-
     @property
     def url_base(self) -> str:
         return str(self.config["api_url"]).rstrip("/") + API_PREFIX
@@ -144,6 +142,11 @@ class AdRollStream(RESTStream):
         if not isinstance(body, dict) or "results" not in body:
             raise FatalAPIError(self._describe(response, f"the answer has no 'results': {_api_message(response)}"))
         self._checked_answer = (response, body)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """The ``results``: a list of records, or one record (``organization/get``)."""
+        results = self.answer(response)["results"]
+        yield from results if isinstance(results, list) else [results]
 
     def answer(self, response: requests.Response) -> dict:
         """The decoded answer: the one validate_response has checked, not decoded a second time."""

@@ -16,7 +16,7 @@ from tap_adroll.windows import DayPaginator, api_date, day_start, plan_days
 #: Report metrics: numbers (counts as integers, money and rates as decimals) or null.
 METRICS = ("impressions", "clicks", "prospects", "cost", "cpc", "cpm", "ctr")
 # A metric's value: a number (a fraction decodes as Decimal), or null. Not bool, whose type is not one of these.
-METRIC_TYPES = frozenset({int, Decimal, type(None)})
+_NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 
 if t.TYPE_CHECKING:
     import requests
@@ -29,7 +29,6 @@ class OrganizationStream(AdRollStream):
     name = "organization"
     path = "/organization/get"
     primary_keys = ("eid",)
-    records_jsonpath = "$.results"
     schema = schemas.ORGANIZATION
 
     def fetch(self) -> dict:
@@ -221,7 +220,7 @@ class ReportStream(AdRollStream):
             if not isinstance(row, dict) or not isinstance(row.get("eid"), str):
                 raise FatalAPIError(self._describe(response, f"a row has no 'eid': {str(row)[:120]!r}"))
             for metric in METRICS:
-                if type(row.get(metric)) not in METRIC_TYPES:
+                if type(row.get(metric)) not in _NUMBER_TYPES:
                     raise FatalAPIError(self._describe(response, f"row {row['eid']}: metric {metric!r} is not a number: {row[metric]!r}"))
             if self.kind == "advertisable" and row["eid"] not in self._advertisable_eids:
                 detail = f"row {row['eid']} is outside the window: not among the advertisables asked for"

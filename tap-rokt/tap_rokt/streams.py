@@ -32,7 +32,7 @@ if t.TYPE_CHECKING:
 
 REPORTS = ("campaigns", "transactions")
 # A metric's value: a number, or null. Not bool, whose type is not one of these.
-METRIC_TYPES = frozenset({int, float, type(None)})
+_NUMBER_TYPES = frozenset({int, float, type(None)})
 
 
 class AccountsStream(RoktStream):
@@ -268,6 +268,6 @@ class ReportStream(AccountPartitionedStream):
             if not isinstance(period, str) or not first <= period[:10] < end:
                 raise FatalAPIError(f"{where}: a row's datetime {period!r} is outside the window")
             for metric in self._query.metrics:  # type: ignore[union-attr]
-                if type(row.get(metric)) not in METRIC_TYPES:
+                if type(row.get(metric)) not in _NUMBER_TYPES:
                     raise FatalAPIError(f"{where}: metric {metric!r} is not a number: {row[metric]!r}")
         return rows
