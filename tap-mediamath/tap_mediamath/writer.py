@@ -32,6 +32,6 @@ class CheckpointFlushingWriter(MsgSpecWriter):
         """Write out the pending messages."""
         out, written = sys.stdout.buffer, 0
         while written < len(self._pending):  # an unbuffered stdout may take a block in parts
-            written += out.write(self._pending[written:] if written else self._pending) or 0
+            written += out.write(self._pending[written:])
         self._pending.clear()
         sys.stdout.flush()
