@@ -8,7 +8,8 @@ One graph, two executors:
 
 Steps: ``meltano upgrade database`` once (parallel first runs would race on the migrations), then one op
 per shard running ``meltano run <shard> <loader>`` (never ``--force``: Meltano refuses a second run of a
-shard that is running), then the models (``meltano run <models...>``) once every shard has landed.
+shard that is running; ``--no-install``: plugins are installed once per run directory, when a worker starts,
+never by shards racing each other to install their common parent), then the models (``meltano run <models...>``) once every shard has landed.
 A daily schedule runs the job named by ORCHESTRATE_EXECUTOR (``multiprocess``, the default, or ``celery``).
 """
 
@@ -68,7 +69,7 @@ def shard_op(project: Project, shard: Shard, loader: str) -> dg.OpDefinition:
     )
     def run_shard(context: dg.OpExecutionContext) -> None:
         context.log.info(f"{shard.name}: {len(shard.accounts)} {shard.setting} into {loader}")
-        _check(context, meltano_command.run(project.root, "run", shard.name, loader))
+        _check(context, meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
 
     return run_shard
 
@@ -80,7 +81,7 @@ def models_op(project: Project, models: tuple[str, ...]) -> dg.OpDefinition:
         if not models:
             context.log.info("No models configured (job.models in orchestrate/shards.yml)")
             return
-        _check(context, meltano_command.run(project.root, "run", *models))
+        _check(context, meltano_command.run(project.root, "run", "--no-install", *models))
 
     return warehouse_models
 
