@@ -20,16 +20,24 @@ $(VENV)/.ready: requirements-dev.txt pyproject.toml $(TAPS:%=%/pyproject.toml) m
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
 
-test: setup
+# The optional orchestration stack (Dagster, Celery, Meltano on PostgreSQL) for its tests and benchmark only:
+# the demo's set-up stays without it.
+$(VENV)/.orchestrate: $(VENV)/.ready requirements-orchestrate.txt
+	$(BIN)/python -m pip install --quiet -r requirements-orchestrate.txt
+	touch $@
+
+test: setup $(VENV)/.orchestrate
 	@status=0; for suite in $(SUITES); do \
 		echo "==> pytest $$suite"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
 	done; exit $$status
 
-# Throughput, CPU and memory per report stream against a bare baseline; then the million-row MediaMath stream.
-bench: setup
+# Throughput, CPU and memory per report stream against a bare baseline; then the million-row MediaMath stream;
+# then the sharded Dagster job's wall time at 1, 2 and 4 shards.
+bench: setup $(VENV)/.orchestrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/shards.py
 
 clean:
 	rm -rf $(VENV) .meltano output

@@ -169,3 +169,57 @@ def test_four_adroll_shards_share_rotating_oauth_tokens_through_one_token_file(s
         saved = json.loads(token_file.read_text())
         usable = [token for token, unused in adroll.tokens.refresh.items() if unused]
         assert usable == [saved["refresh_token"]]  # the file holds the one refresh token still valid
+
+
+# ---------------------------------------------------------------------- declaring shards (no processes)
+
+
+def _declare(path: Path, taps: dict) -> list:
+    from orchestrate.shards import generate
+
+    (path / "shards.yml").write_text(json.dumps({"taps": taps}))  # JSON is YAML
+    return generate(path / "shards.yml", path / "shards.meltano.yml")
+
+
+def test_declaring_again_keeps_every_account_in_its_shard_and_fills_the_smallest(tmp_path):
+    first = _declare(tmp_path, {"tap-rokt": {"shards": 3, "accounts": ["a", "b", "c", "d", "e"]}})
+    assert [(s.name, s.accounts) for s in first] == [
+        ("tap-rokt--shard-1", ("a", "d")), ("tap-rokt--shard-2", ("b", "e")), ("tap-rokt--shard-3", ("c",))]
+    # "b" leaves, "f" and "g" arrive, the declaration is reordered: nothing that stays moves.
+    again = _declare(tmp_path, {"tap-rokt": {"shards": 3, "accounts": ["g", "f", "e", "d", "c", "a"]}})
+    assert [(s.name, s.accounts) for s in again] == [
+        ("tap-rokt--shard-1", ("a", "d")), ("tap-rokt--shard-2", ("e", "g")), ("tap-rokt--shard-3", ("c", "f"))]
+    # One more shard: the existing three keep theirs; the new one takes the next arrivals.
+    more = _declare(tmp_path, {"tap-rokt": {"shards": 4, "accounts": ["a", "c", "d", "e", "f", "g", "h", "i"]}})
+    assert [(s.name, s.accounts) for s in more] == [
+        ("tap-rokt--shard-1", ("a", "d")), ("tap-rokt--shard-2", ("e", "g")), ("tap-rokt--shard-3", ("c", "f")),
+        ("tap-rokt--shard-4", ("h", "i"))]
+
+
+def test_the_generated_file_declares_inherited_plugins_landing_in_the_tap_tables(tmp_path):
+    import yaml
+
+    _declare(tmp_path, {"tap-adroll": {"shards": 2, "accounts": ["E1", "E2", "E3"]},
+                        "tap-mediamath": {"shards": 5, "accounts": [300000, 300001]}})
+    plugins = yaml.safe_load((tmp_path / "shards.meltano.yml").read_text())["plugins"]["extractors"]
+    assert plugins == [
+        {"name": "tap-adroll--shard-1", "inherit_from": "tap-adroll", "namespace": "tap_adroll",
+         "config": {"advertisable_eids": ["E1", "E3"]}},
+        {"name": "tap-adroll--shard-2", "inherit_from": "tap-adroll", "namespace": "tap_adroll",
+         "config": {"advertisable_eids": ["E2"]}},
+        # More shards than advertisers: no empty shard (an empty list would mean every advertiser).
+        {"name": "tap-mediamath--shard-1", "inherit_from": "tap-mediamath", "namespace": "tap_mediamath",
+         "config": {"advertiser_ids": [300000]}},
+        {"name": "tap-mediamath--shard-2", "inherit_from": "tap-mediamath", "namespace": "tap_mediamath",
+         "config": {"advertiser_ids": [300001]}},
+    ]
+
+
+def test_the_repository_shards_file_is_generated_from_its_declaration(tmp_path):
+    from orchestrate import shards
+
+    generated = shards.OUTPUT.read_text()
+    copy = tmp_path / "shards.meltano.yml"
+    copy.write_text(generated)
+    shards.generate(shards.DECLARATION, copy)
+    assert copy.read_text() == generated
