@@ -12,6 +12,7 @@ This module is the same file in every tap (tests/test_shared_modules.py keeps it
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 import typing as t
@@ -19,6 +20,21 @@ import typing as t
 if t.TYPE_CHECKING:
     from singer_sdk import Stream, Tap
     from singer_sdk.helpers.types import Context
+
+
+#: Keys the SDK keeps in a partition's state only while a run is under way; a STATE written mid-run without
+#: them is the state a finished run would leave, and the one the next run should start from.
+RUN_ONLY_KEYS = ("starting_replication_value", "replication_key_signpost", "progress_markers")
+
+
+def resumable_state(tap_state: t.Mapping[str, t.Any]) -> dict:
+    """A copy of the tap's state without the run-only keys of its partitions."""
+    state = copy.deepcopy(dict(tap_state))
+    for stream_state in state.get("bookmarks", {}).values():
+        for partition in [stream_state, *stream_state.get("partitions", [])]:
+            for key in RUN_ONLY_KEYS:
+                partition.pop(key, None)
+    return state
 
 
 @dataclasses.dataclass
@@ -76,7 +92,7 @@ class Checkpoints:
             if not current or str(current)[:10] < last_period_value[:10]:
                 state["replication_key"] = self.stream.replication_key
                 state["replication_key_value"] = last_period_value
-        self.tap.state_writer.write_state(self.stream.tap_state)
+        self.tap.state_writer.write_state(resumable_state(self.stream.tap_state))
         self.totals.rows += rows
         self.totals.windows += 1
         self.totals.ended = time.monotonic()

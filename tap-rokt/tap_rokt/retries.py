@@ -88,6 +88,7 @@ class RetryingStream(RESTStream):
         self.retries = 0
 
     def validate_response(self, response: requests.Response) -> None:
+        self.count_request()
         credentials = t.cast("RenewableCredentials", self.authenticator)
         if response.status_code == HTTPStatus.UNAUTHORIZED:
             # An expired or revoked token: renew it once and retry; a fresh token rejected is fatal.
@@ -98,11 +99,9 @@ class RetryingStream(RESTStream):
         credentials.note_accepted()
         super().validate_response(response)
 
-    def update_sync_costs(
-        self, request: requests.PreparedRequest, response: requests.Response, context: Context | None
-    ) -> dict[str, int]:
+    def count_request(self) -> None:
+        """One try of a request went out (answered or not): every try may spend the API's quota."""
         self.requests_sent += 1
-        return super().update_sync_costs(request, response, context)
 
     # ------------------------------------------------------------------ the SDK's backoff hooks
 
@@ -119,6 +118,8 @@ class RetryingStream(RESTStream):
     def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
         self.retries += 1
         exception = details.get("exception")
+        if not isinstance(exception, (RetriableAPIError, FatalAPIError)):
+            self.count_request()  # a try without an answer: validate_response did not see it
         reason = exception if isinstance(exception, (RetriableAPIError, FatalAPIError)) else network_reason(exception)
         self.logger.warning(
             "Retrying after try %d of %d (waiting %.1f s): %s", details.get("tries"), MAX_TRIES, details.get("wait") or 0.0, reason
@@ -135,6 +136,7 @@ class RetryingStream(RESTStream):
             except RetriableAPIError as exc:
                 raise self.gave_up(str(exc), exc) from None
             except (requests.RequestException, ConnectionError) as exc:
+                self.count_request()
                 what = f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}"
                 raise self.gave_up(what, exc) from None
 

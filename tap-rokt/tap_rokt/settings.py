@@ -61,7 +61,7 @@ def describe_schema_error(error: ValidationError) -> str:
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         kinds = " or ".join(str(kind) for kind in expected if kind != "null")
-        return f"{setting}: must be of type {kinds} (a value of another type was given)"
+        return f"{setting}: must be of type {kinds}"
     if error.validator in ("minimum", "maximum"):
         return f"{setting}: must be at {'least' if error.validator == 'minimum' else 'most'} {error.validator_value}"
     if error.validator == "enum":
@@ -91,6 +91,7 @@ def timezone_error(name: str, value: t.Any, *also: str) -> list[str]:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        names = ", ".join([*also, "an IANA timezone name (e.g. America/New_York)"])
+        iana = "an IANA timezone name (e.g. America/New_York)"
+        names = f"{', '.join(also)} or {iana}" if also else iana
         return [f"{name}: {value!r} is not {names}"]
     return []

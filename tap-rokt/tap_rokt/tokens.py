@@ -52,6 +52,7 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         self.token_headers = dict(token_headers or {})
         self.token_session = requests.Session()  # honours HTTPS_PROXY / NO_PROXY like every request
         self._renewed_since_accepted = False
+        self.token_requests = 0  # every try, for the run's request count
 
     # ------------------------------------------------------------------ validity
 
@@ -64,7 +65,14 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         age = (dt.datetime.now(dt.timezone.utc) - self.last_refreshed).total_seconds()
         return age < self.expires_in - margin
 
+    def cannot_renew(self) -> str | None:
+        """Why a rejected token cannot be replaced, when it cannot (providers with optional refresh say so)."""
+        return None
+
     def renew_after_rejection(self) -> str | None:
+        why = self.cannot_renew()
+        if why:
+            return why
         if self._renewed_since_accepted:
             return "rejected again after renewing the token"
         self._renewed_since_accepted = True
@@ -91,6 +99,7 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
             value=lambda exception: wait_before_retry(exception, next(attempts)),
         )
         def ask() -> dict:
+            self.token_requests += 1
             response = self.token_session.post(
                 self.auth_endpoint, headers=self.token_headers, data=self.oauth_request_payload, timeout=TOKEN_REQUEST_TIMEOUT
             )
