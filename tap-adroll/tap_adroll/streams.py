@@ -8,10 +8,13 @@ from decimal import Decimal
 
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
-from tap_adroll import schemas
-from tap_adroll.client import AdRollStream
-from tap_adroll.windows import DayPaginator, api_date, day_start, plan_days
+from . import schemas
+from .checkpoints import Checkpoints
+from .client import AdRollStream
+from .report_days import day_span, end_day, first_day, setting_day
+from .windows import Window, WindowPaginator, api_date, day_start, plan_windows
 
 #: Report metrics: numbers (counts as integers, money and rates as decimals) or null.
 METRICS = ("impressions", "clicks", "prospects", "cost", "cpc", "cpm", "ctr")
@@ -21,6 +24,8 @@ _NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
+
+    from .tap import TapAdRoll
 
 
 class OrganizationStream(AdRollStream):
@@ -41,7 +46,7 @@ class OrganizationStream(AdRollStream):
         return {"organization": org} if org else {}
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield self._tap.organization  # type: ignore[attr-defined]  # fetched once per run
+        yield self.tap.organization  # fetched once per run
 
 
 class AdvertisablesStream(AdRollStream):
@@ -61,7 +66,7 @@ class AdvertisablesStream(AdRollStream):
         return {"organization": org} if org else {}
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self._tap.advertisables  # type: ignore[attr-defined]  # fetched once per run
+        yield from self.tap.advertisables  # fetched once per run
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"advertisable_eid": record["eid"]}
@@ -141,90 +146,96 @@ class ReportStream(AdRollStream):
     replication_key = "date"
     is_sorted = True
     check_sorted = False
+    # Checkpoints are per window (checkpoints.py); this is only the SDK's fallback inside a very large window.
+    STATE_MSG_FREQUENCY = 10_000
     # Rows are flat and _check_rows has checked their metrics: the SDK's per-value conformance pass would
     # only cost time (it was the largest CPU cost of a report sync).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     kind: t.ClassVar[str]
 
-    def __init__(self, tap: t.Any) -> None:
+    def __init__(self, tap: TapAdRoll) -> None:
         super().__init__(tap)
-        self._days: list[dt.date] = []
-        self._paginator: DayPaginator | None = None
+        self.checkpoints = Checkpoints(self, tap)
+        self._windows: list[Window] = []
+        self._paginator: WindowPaginator | None = None
         self._advertisable_eids: list[str] = []
-        self.started = False
+        self._context: Context | None = None
 
     @property
+    @override
     def partitions(self) -> list[dict]:
-        partitions = [{"organization_eid": self._tap.organization_eid}]  # type: ignore[attr-defined]
-        self.started = True  # from here on, a failure must leave this stream's state clean
-        return partitions
+        return [{"organization_eid": self.tap.organization_eid}]
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
-        bookmark = self.get_starting_replication_key_value(context) if self._has_bookmark(context) else None
-        lookback = int(self.config.get("lookback_window_days", 3))
-        self._days = plan_days(
-            start_date=self.config["start_date"],
-            end_date=self.config.get("end_date"),
-            bookmark=bookmark,
-            lookback_days=lookback,
-        )
-        self._advertisable_eids = self._tap.advertisable_eids  # type: ignore[attr-defined]
-        span = f"{self._days[0]}..{self._days[-1] + dt.timedelta(days=1)}" if self._days else "none"
+        start = setting_day(self.config["start_date"])
+        end = end_day(self.config.get("end_date"), dt.timezone.utc)  # AdRoll report days are UTC days
+        lookback = self.config["lookback_window_days"]
+        first = first_day(start, self.get_starting_replication_key_value(context), lookback)
+        self._windows = plan_windows(first, end)
+        self._advertisable_eids = self.tap.advertisable_eids
+        self._context = context
+        bookmark = self.get_context_state(context).get("replication_key_value")
         self.logger.info(
-            "%s: organization %s, report days %s (end exclusive, UTC), %d window(s) of one day for %d advertisable(s)%s",
-            self.name, context["organization_eid"], span, len(self._days), len(self._advertisable_eids),
+            "%s: organization %s, report days %s (UTC), %d window(s) of one day for %d advertisable(s)%s",
+            self.name, context["organization_eid"], day_span(first, end), len(self._windows), len(self._advertisable_eids),
             f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
         )
-        if not self._days or not self._advertisable_eids:
+        self.checkpoints.start_partition(f"organization {context['organization_eid']}", len(self._windows))
+        if not self._windows or not self._advertisable_eids:
             return
         yield from super().get_records(context)
 
-    def _has_bookmark(self, context: Context) -> bool:
-        return bool(self.get_context_state(context).get("replication_key_value"))
-
-    def get_new_paginator(self) -> DayPaginator:
-        self._paginator = DayPaginator(self._days)
+    @override
+    def get_new_paginator(self) -> WindowPaginator:  # type: ignore[override]
+        self._paginator = WindowPaginator(self._windows)
         return self._paginator
 
-    def get_url_params(self, context: Context | None, next_page_token: dt.date | None) -> dict[str, t.Any]:
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: Window | None) -> dict[str, t.Any]:
         assert next_page_token is not None
-        day = api_date(next_page_token)
+        day = api_date(next_page_token.start)
         return {
             "data_format": "entity",
             "start_date": day,
             "end_date": day,
-            "currency": self.config.get("currency") or "USD",
+            "currency": self.config["currency"],
             "advertisables": ",".join(self._advertisable_eids),
         }
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         assert self._paginator is not None
-        rows = self.answer(response)["results"]
+        window = self._paginator.current_value
+        rows = self.answer(response)
         if not isinstance(rows, list):
-            raise FatalAPIError(self._describe(response, f"'results' is not a list: {str(rows)[:120]!r}"))
+            raise FatalAPIError(f"{self.describe_request(response.request)} failed: 'results' is not a list: {str(rows)[:120]!r}")
         self._check_rows(rows, response)  # the whole day, before any of it is emitted
-        stamp = {"date": day_start(self._paginator.current_value), "currency": self.config.get("currency") or "USD"}
+        stamp = {"date": day_start(window.start), "currency": self.config["currency"]}
         for row in rows:
             row.update(stamp)
             yield row
-        # Resumed here, the SDK has emitted every row of the day and moved the bookmark to it: say so now,
-        # so that even a run killed outright (or a loader that stops) keeps every complete day.
-        self._write_state_message()
+        self.checkpoints.window_done(self._context, str(window), len(rows), day_start(window.start))
 
+    @override
+    def log_sync_costs(self) -> None:
+        if self.checkpoints.totals.windows:
+            self.logger.info("%s", self.checkpoints.summary(self.requests_sent, self.retries))
+        super().log_sync_costs()
 
     def _check_rows(self, rows: list, response: requests.Response) -> None:
         """Fail on an answer that breaks the documented shape rather than load it: rows are objects with an
         ``eid``, metrics are numbers (or null), and advertisable rows are the advertisables asked for."""
+        where = self.describe_request(response.request)
         for row in rows:
             if not isinstance(row, dict) or not isinstance(row.get("eid"), str):
-                raise FatalAPIError(self._describe(response, f"a row has no 'eid': {str(row)[:120]!r}"))
+                raise FatalAPIError(f"{where} failed: a row has no 'eid': {str(row)[:120]!r}")
             for metric in METRICS:
                 if type(row.get(metric)) not in _NUMBER_TYPES:
-                    raise FatalAPIError(self._describe(response, f"row {row['eid']}: metric {metric!r} is not a number: {row[metric]!r}"))
+                    raise FatalAPIError(f"{where} failed: row {row['eid']}: metric {metric!r} is not a number: {row[metric]!r}")
             if self.kind == "advertisable" and row["eid"] not in self._advertisable_eids:
-                detail = f"row {row['eid']} is outside the window: not among the advertisables asked for"
-                raise FatalAPIError(self._describe(response, detail))
+                raise FatalAPIError(f"{where} failed: row {row['eid']} is outside the window: not among the advertisables asked for")
 
 
 class AdReportStream(ReportStream):

@@ -3,43 +3,33 @@
 from __future__ import annotations
 
 import collections
-import copy
 import re
 import typing as t
 from functools import cached_property
 
-import requests
-from singer_sdk import Tap
+import click
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
-from tap_adroll import streams
-from tap_adroll.auth import AdRollAuthenticator, OAuthRefreshAuthenticator, PersonalAccessTokenAuthenticator
-from tap_adroll.windows import parse_setting_date, setting_day
-from tap_adroll.writer import CheckpointFlushingWriter
-
-SECRET_SETTINGS = ("personal_access_token", "access_token", "refresh_token", "client_secret")
-
-
-class _OneLineErrors(SingerCommand):
-    """Known failures (API answers, bad settings found late) end in one log line, without a traceback."""
-
-    EXPECTED = (FatalAPIError, RetriableAPIError, requests.RequestException, ConfigValidationError)
-
-    def excepthook(self, exc_type, exc_value, exc_traceback) -> None:  # noqa: ANN001
-        if issubclass(exc_type, self.EXPECTED):
-            self.logger.error("%s", exc_value)
-            return
-        super().excepthook(exc_type, exc_value, exc_traceback)
+from . import streams
+from .auth import AdRollOAuthAuthenticator, PersonalAccessTokenAuthenticator
+from .cli import OneLineErrorCommand
+from .settings import CheckedSettingsTap
+from .writer import CheckpointFlushingWriter
 
 
-class TapAdRoll(Tap):
+class TapAdRoll(CheckedSettingsTap):
     """Singer tap for the AdRoll CRUD API v1."""
 
     name = "tap-adroll"
     package_name = "adtech-tap-adroll"
     message_writer_class = CheckpointFlushingWriter
+    capabilities: t.ClassVar = [
+        TapCapabilities.CATALOG, TapCapabilities.DISCOVER, TapCapabilities.STATE,
+        PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -108,38 +98,41 @@ class TapAdRoll(Tap):
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def get_singer_command(cls) -> SingerCommand:
-        command = super().get_singer_command()
-        command.__class__ = _OneLineErrors
-        return command
+    @override
+    def get_singer_command(cls) -> click.Command:
+        return OneLineErrorCommand.from_command(super().get_singer_command(), cls.logger)
 
-    # ------------------------------------------------------------------ settings
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The JSON-schema checks (worded without values: some settings are secrets), then what a schema cannot say."""
-        schema = copy.deepcopy(self.config_jsonschema)
-        self.append_builtin_config(schema)
-        errors = _schema_errors(schema, dict(self.config))
-        errors += _setting_errors(self.config)
-        if errors and raise_errors:
-            raise ConfigValidationError(errors[0], errors=errors)
+    @override
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        """Beyond the dates: one auth method, the OAuth pieces it needs, the currency and the URL."""
+        errors = super().setting_errors(config)
+        if not any(config.get(name) for name in ("personal_access_token", "access_token", "refresh_token")):
+            errors.append(
+                "personal_access_token: no auth method configured: set personal_access_token, or access_token "
+                "and/or refresh_token with client_secret (OAuth)"
+            )
+        if config.get("refresh_token") and not config.get("personal_access_token") and not config.get("client_secret"):
+            errors.append("client_secret: is required with refresh_token (to renew OAuth access tokens)")
+        if not re.fullmatch(r"[A-Z]{3}", str(config["currency"])):
+            errors.append(f"currency: {config['currency']!r} is not an ISO 4217 code (e.g. USD)")
+        if not re.match(r"https?://", str(config["api_url"])):
+            errors.append(f"api_url: {config['api_url']!r} is not an http(s) URL")
         return errors
 
     # ------------------------------------------------------------------ shared by the streams
 
     @cached_property
-    def authenticator(self) -> AdRollAuthenticator:
+    def authenticator(self) -> PersonalAccessTokenAuthenticator | AdRollOAuthAuthenticator:
         config = self.config
         if config.get("personal_access_token"):
             return PersonalAccessTokenAuthenticator(api_key=config["api_key"], token=config["personal_access_token"])
-        return OAuthRefreshAuthenticator(
+        return AdRollOAuthAuthenticator(
             api_key=config["api_key"],
             token_endpoint=f"{str(config['api_url']).rstrip('/')}/auth/token",
             access_token=config.get("access_token"),
             refresh_token=config.get("refresh_token"),
             client_secret=config.get("client_secret"),
             token_file=config.get("oauth_token_file"),
-            on_request=lambda: self.count_request("oauth_token"),
         )
 
     def count_request(self, stream_name: str) -> None:
@@ -174,94 +167,26 @@ class TapAdRoll(Tap):
 
     @cached_property
     def organization_eid(self) -> str:
-        """The report partition: the setting, or whatever lookup this run already made (or the cheapest one)."""
+        """The report partition: the setting; else the organization of the advertisables, which the reports list
+        anyway when ``advertisable_eids`` is not set; else one ``organization/get``."""
         if self.config.get("organization_eid"):
-            return self.config["organization_eid"]
-        if "organization" in self.__dict__:
-            return self.organization["eid"]
-        if "advertisables" in self.__dict__ or not self.config.get("advertisable_eids"):
+            return str(self.config["organization_eid"])
+        if not self.config.get("advertisable_eids"):
             for advertisable in self.advertisables:
                 if advertisable.get("organization"):
-                    return advertisable["organization"]
-        return self.organization["eid"]
+                    return str(advertisable["organization"])
+        return str(self.organization["eid"])
 
-    # ------------------------------------------------------------------ streams and sync
+    # ------------------------------------------------------------------ streams
 
+    @override
     def discover_streams(self) -> list[streams.AdRollStream]:
         return [stream_type(self) for stream_type in streams.STREAM_TYPES]
 
-    def sync_all(self) -> None:
-        """Sync, then log the requests each stream made. On a failure, first emit the state reached:
-        report bookmarks stand at the last complete day, so the next run resumes there."""
-        try:
-            super().sync_all()
-        except BaseException:
-            for stream in self.streams.values():
-                if isinstance(stream, streams.ReportStream) and stream.started:
-                    try:
-                        # Drop the run-only markers (per partition, then the stream's signpost); writes STATE.
-                        stream.finalize_state_progress_markers()
-                        stream.finalize_state_progress_markers(stream.stream_state)
-                    except Exception:  # noqa: BLE001 - the original failure is the one to report
-                        self.logger.warning("Could not tidy the state of '%s' after the failure", stream.name)
-            self._state_writer.write_state(self.state)
-            raise
-        finally:
-            self.message_writer.flush()  # records after the last STATE of a failed stream, as the SDK would
-            self.log_request_counts()
-
     def log_request_counts(self) -> None:
-        counts = ", ".join(f"{name}={count}" for name, count in sorted(self.request_counts.items())) or "none"
-        self.logger.info("AdRoll requests this run: %d (%s)", sum(self.request_counts.values()), counts)
-
-
-def _schema_errors(schema: dict, config: dict) -> list[str]:
-    """Schema violations as ``<setting>: <problem>``, never quoting a value."""
-    from jsonschema import Draft7Validator  # noqa: PLC0415 - jsonschema comes with singer-sdk
-
-    errors = []
-    for error in Draft7Validator(schema).iter_errors(config):
-        if error.validator == "required":
-            match = re.search(r"'([^']+)' is a required property", error.message)
-            errors.append(f"{match.group(1) if match else 'a setting'}: is required")
-            continue
-        setting = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(error.path))
-        setting = setting or "config"
-        if error.validator == "type":
-            expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-            problem = f"must be of type {' or '.join(str(e) for e in expected if e != 'null')}"
-        elif error.validator == "format":
-            problem = f"must be a {error.validator_value} (e.g. 2025-01-31 or 2025-01-31T00:00:00Z)"
-        elif error.validator == "minimum":
-            problem = f"must be at least {error.validator_value}"
-        else:
-            problem = f"fails the '{error.validator}' rule"
-        errors.append(f"{setting}: {problem}")
-    return errors
-
-
-def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    errors, days = [], {}
-    for setting in ("start_date", "end_date"):
-        value = config.get(setting)
-        if value is None:
-            continue
-        try:
-            days[setting] = setting_day(parse_setting_date(str(value)))
-        except ValueError:
-            errors.append(f"{setting}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time")
-    if len(days) == 2 and days["end_date"] < days["start_date"]:
-        errors.append(f"end_date: {config['end_date']} is before start_date {config['start_date']}")
-    if not any(config.get(name) for name in ("personal_access_token", "access_token", "refresh_token")):
-        errors.append(
-            "personal_access_token: no auth method configured: set personal_access_token, or access_token "
-            "and/or refresh_token with client_secret (OAuth)"
-        )
-    if config.get("refresh_token") and not config.get("personal_access_token") and not config.get("client_secret"):
-        errors.append("client_secret: is required with refresh_token (to renew OAuth access tokens)")
-    currency = config.get("currency")
-    if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
-        errors.append(f"currency: {currency!r} is not an ISO 4217 code (e.g. USD)")
-    if config.get("api_url") is not None and not re.match(r"https?://", str(config["api_url"])):
-        errors.append(f"api_url: {config['api_url']!r} is not an http(s) URL")
-    return errors
+        """The requests this run spent of the day's quota, per stream (the last stream's summary calls this)."""
+        counts = collections.Counter(self.request_counts)
+        if isinstance(self.authenticator, AdRollOAuthAuthenticator) and self.authenticator.token_requests:
+            counts["oauth_token"] = self.authenticator.token_requests
+        listed = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
+        self.logger.info("AdRoll requests this run: %d (%s)", sum(counts.values()), listed)

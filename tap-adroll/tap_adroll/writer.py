@@ -1,7 +1,11 @@
-"""Singer messages to stdout in large writes, flushed at every checkpoint."""
+"""Singer messages to stdout in large writes, flushed at every checkpoint.
+
+This module is the same file in every tap (tests/test_shared_modules.py keeps it so).
+"""
 
 from __future__ import annotations
 
+import atexit
 import sys
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -14,14 +18,15 @@ class CheckpointFlushingWriter(MsgSpecWriter):
     One system call per record was a fifth of a large sync's time (more where PYTHONUNBUFFERED is set, as in
     many containers). Records are collected here, and every other message (SCHEMA, STATE, ACTIVATE_VERSION)
     writes them out before itself: a target has every record a STATE covers before that STATE, and a tap
-    killed mid-run loses only records that no STATE covers yet. The tap flushes what is left when a sync
-    ends, failed or not.
+    killed mid-run loses only records that no STATE covers yet. Whatever is left when the process ends, after
+    a failure too, is written out then, as the SDK's own writer would have done record by record.
     """
 
     BLOCK_BYTES = 64 * 1024
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        atexit.register(self.flush)
 
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)  # a copy: the SDK reuses its line buffer
@@ -30,6 +35,8 @@ class CheckpointFlushingWriter(MsgSpecWriter):
 
     def flush(self) -> None:
         """Write out the pending messages."""
+        if not self._pending:
+            return
         out, written = sys.stdout.buffer, 0
         while written < len(self._pending):  # an unbuffered stdout may take a block in parts
             written += out.write(self._pending[written:])

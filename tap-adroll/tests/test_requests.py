@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_adroll.auth import OAuthRefreshAuthenticator
+from tap_adroll.auth import AdRollOAuthAuthenticator
 from tap_adroll.client import QuotaExhaustedError
 from tap_adroll.tap import TapAdRoll
+from tap_adroll.windows import Window, WindowPaginator
 
 from conftest import CLIENT_ID, PAT
 
@@ -76,7 +76,7 @@ def test_secrets_are_marked_secret():
 def test_report_request_asks_for_one_day_for_all_advertisables():
     stream = tap(currency="GBP").streams["ad_report"]
     stream._advertisable_eids = ["AAA", "BBB", "CCC"]
-    assert stream.get_url_params({"organization_eid": "ORG"}, dt.date(2025, 3, 9)) == {
+    assert stream.get_url_params({"organization_eid": "ORG"}, Window(dt.date(2025, 3, 9))) == {
         "data_format": "entity",
         "start_date": "03-09-2025",
         "end_date": "03-09-2025",
@@ -154,16 +154,14 @@ def test_retriable_answers():
 def test_a_broken_200_answer_fails_rather_than_passing_for_an_empty_day(body):
     stream = tap().streams["ad_report"]
     with pytest.raises(FatalAPIError, match=r"^AdRoll API GET /api/v1/report/ad for day 03-09-2025 failed: the answer is not JSON"):
-        stream.validate_response(_response(200, body, REPORT_URL))
+        stream.answer(_response(200, body, REPORT_URL))
     with pytest.raises(FatalAPIError, match="the answer has no 'results'"):
-        stream.validate_response(_response(200, b'{"data": []}', REPORT_URL))
+        stream.answer(_response(200, b'{"data": []}', REPORT_URL))
 
 
 def test_report_rows_are_checked_before_any_is_emitted():
-    from tap_adroll.windows import DayPaginator  # noqa: PLC0415
-
     stream = tap().streams["advertisable_report"]
-    stream._paginator = DayPaginator([dt.date(2025, 3, 9)])
+    stream._paginator = WindowPaginator([Window(dt.date(2025, 3, 9))])
     stream._advertisable_eids = ["A1"]
     wrong_type = b'{"results": [{"eid": "A1", "cost": "n/a", "impressions": 1}]}'
     with pytest.raises(FatalAPIError, match=r"for day 03-09-2025 failed: row A1: metric 'cost' is not a number: 'n/a'"):
@@ -193,21 +191,20 @@ def test_backoff_honours_retry_after_and_otherwise_grows():
 
 
 def test_oauth_token_is_renewed_before_it_expires():
-    auth = OAuthRefreshAuthenticator(
+    auth = AdRollOAuthAuthenticator(
         api_key=CLIENT_ID, token_endpoint="http://127.0.0.1:9/auth/token", access_token="a", refresh_token="r", client_secret="s"
     )
     assert auth.is_token_valid()  # a token from the settings is used until the API rejects it
-    auth.expires_at = time.monotonic() - 1
-    assert not auth.is_token_valid()
-    auth.invalidate()
+    auth.last_refreshed, auth.expires_in = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=23, minutes=56), 86400
+    assert not auth.is_token_valid()  # renewed 5 minutes before its 24 hours are up
+    assert auth.renew_after_rejection() is None  # a 401: renew once ...
     assert auth.access_token is None
+    assert auth.renew_after_rejection() == "rejected again after renewing the token"  # ... and only once
 
 
 def test_report_rows_are_stamped_with_their_day_and_currency():
-    from tap_adroll.windows import DayPaginator  # noqa: PLC0415
-
     stream = tap(currency="EUR").streams["campaign_report"]
-    stream._paginator = DayPaginator([dt.date(2025, 3, 9)])
+    stream._paginator = WindowPaginator([Window(dt.date(2025, 3, 9))])
     body = b'{"results": [{"eid": "C1", "cost": 12.30, "impressions": 1000, "clicks": 7, "cpc": 1.76}]}'
     (row,) = stream.parse_response(_response(200, body, REPORT_URL))
     assert row == {
@@ -233,13 +230,13 @@ def test_a_rejected_oauth_token_without_refresh_settings_is_fatal():
 
 
 def test_a_wrong_client_secret_is_named(emulator):
-    auth = OAuthRefreshAuthenticator(
+    auth = AdRollOAuthAuthenticator(
         api_key=CLIENT_ID, token_endpoint=f"{emulator.url}/auth/token", access_token=None,
         refresh_token="whatever", client_secret="not-the-secret",
     )
     with pytest.raises(FatalAPIError) as raised:
-        auth.refresh()
+        auth.update_access_token()
     assert str(raised.value) == (
-        "AdRoll OAuth POST /auth/token refused the refresh: 401 Unauthorized: invalid_client: Client authentication "
-        "failed; check api_key (the client ID) and client_secret"
+        f"AdRoll OAuth token endpoint POST {emulator.url}/auth/token refused the credentials (401 invalid_client: "
+        f"Client authentication failed); {AdRollOAuthAuthenticator.credentials_hint}"
     )

@@ -8,9 +8,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_adroll.windows import DayPaginator, api_date, bookmark_day, day_start, first_day, plan_days, report_days
+from tap_adroll.report_days import end_day, first_day, setting_day
+from tap_adroll.windows import Window, WindowPaginator, api_date, day_start, plan_windows
 
 D = dt.date
+UTC = dt.timezone.utc
+
+
+def plan_days(*, start_date: str, end_date: str | None, bookmark: str | None, lookback_days: int,
+              today: dt.date | None = None) -> list[dt.date]:
+    """The report days of one run, planned as the report streams plan them."""
+    now = dt.datetime.combine(today, dt.time(12), UTC) if today else None
+    start = setting_day(start_date)
+    first = first_day(start, bookmark or start_date, lookback_days)
+    return [window.start for window in plan_windows(first, end_day(end_date, UTC, now))]
+
+
+def report_days(first: dt.date, end: dt.date) -> list[dt.date]:
+    return [window.start for window in plan_windows(first, end)]
+
+
+def bookmark_day(value: str | None) -> dt.date | None:
+    return setting_day(value) if value else None
 
 
 def test_first_run_extracts_start_date_to_the_day_before_end_date():
@@ -27,8 +46,8 @@ def test_incremental_run_starts_lookback_days_before_the_bookmark():
 
 
 def test_lookback_never_goes_before_start_date():
-    assert first_day(D(2025, 3, 1), D(2025, 3, 2), 3) == D(2025, 3, 1)
-    assert first_day(D(2025, 3, 1), D(2025, 3, 10), 0) == D(2025, 3, 10)
+    assert first_day(D(2025, 3, 1), "2025-03-02T00:00:00+00:00", 3) == D(2025, 3, 1)
+    assert first_day(D(2025, 3, 1), "2025-03-10T00:00:00+00:00", 0) == D(2025, 3, 10)
     assert first_day(D(2025, 3, 1), None, 3) == D(2025, 3, 1)
 
 
@@ -41,8 +60,8 @@ def test_end_date_defaults_to_today_exclusive():
     ("start", "end", "expected"),
     [
         ("2025-03-01T00:00:00Z", "2025-03-03T00:00:00Z", 2),
-        ("2025-03-01T18:30:00+00:00", "2025-03-03T12:00:00Z", 2),  # instants name their UTC day
-        ("2025-03-01T23:30:00-05:00", "2025-03-05", 3),  # 04:30 UTC on March 2nd
+        ("2025-03-01T18:30:00+00:00", "2025-03-03T12:00:00Z", 2),  # the time of day does not move the day
+        ("2025-03-01T23:30:00-05:00", "2025-03-05", 4),  # nor does the offset: 1 March as written
         ("2025-03-03", "2025-03-03", 0),
     ],
 )
@@ -58,8 +77,8 @@ def test_bookmark_and_api_formats():
 
 
 def test_day_paginator_walks_every_day_once_and_goes_on_after_empty_days():
-    days = report_days(D(2025, 3, 1), D(2025, 3, 4))
-    paginator = DayPaginator(days)
+    days = [Window(day) for day in report_days(D(2025, 3, 1), D(2025, 3, 4))]
+    paginator = WindowPaginator(days)
     seen = []
     while not paginator.finished:
         seen.append(paginator.current_value)

@@ -1,25 +1,23 @@
-"""MediaMath authentication: the Auth0 password grant, a Bearer JWT renewed before it expires."""
+"""MediaMath authentication: the Auth0 password grant, a Bearer JWT (about 24 h) renewed before it expires."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from singer_sdk.authenticators import OAuthAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-
-# Renew this long before the token's announced expiry (capped at a tenth of its life for short-lived tokens).
-RENEWAL_MARGIN_SECONDS = 600
+from .tokens import RenewingOAuthAuthenticator
 
 
-class MediaMathAuthenticator(OAuthAuthenticator):
-    """Bearer tokens from ``auth_url`` (``grant_type=password`` with the ``audience``).
+class MediaMathAuthenticator(RenewingOAuthAuthenticator):
+    """Bearer tokens from ``auth_url`` (``grant_type=password`` with the ``audience``); one serves every stream.
 
-    Tokens last about 24 hours; one token serves every stream of a run. The request body carries the
-    password and client secret, so neither the body nor the token is ever logged.
+    The token request's body carries the password and the client secret: it is never logged.
     """
 
-    def __init__(self, *, auth_url: str, audience: str, client_id: str, client_secret: str,
-                 username: str, password: str) -> None:
+    provider = "MediaMath"
+    credentials_hint = "check client_id, client_secret, username, password and audience"
+    renewal_margin_seconds = 600.0
+
+    def __init__(
+        self, *, auth_url: str, audience: str, client_id: str, client_secret: str, username: str, password: str
+    ) -> None:
         super().__init__(auth_endpoint=auth_url, default_expiration=86400)
         self._grant = {
             "grant_type": "password",
@@ -33,27 +31,3 @@ class MediaMathAuthenticator(OAuthAuthenticator):
     @property
     def oauth_request_body(self) -> dict:
         return dict(self._grant)
-
-    def is_token_valid(self) -> bool:
-        if self.last_refreshed is None or self.access_token is None:
-            return False
-        if not self.expires_in:
-            return True
-        margin = min(RENEWAL_MARGIN_SECONDS, self.expires_in / 10)
-        age = (dt.datetime.now(dt.timezone.utc) - self.last_refreshed).total_seconds()
-        return age < self.expires_in - margin
-
-    def invalidate(self) -> None:
-        """Forget the token (the API rejected it): the next request fetches a new one."""
-        self.access_token = None
-        self.last_refreshed = None
-
-    def handle_error(self, *, content: str, status_code: int | None) -> None:
-        """Fail in one line; the token endpoint's answer never echoes the credentials."""
-        if status_code in (400, 401, 403):
-            msg = (
-                f"MediaMath refused the credentials ({status_code} from the token endpoint {self.auth_endpoint}; "
-                f"check client_id, client_secret, username, password and audience): {content[:300]}"
-            )
-            raise FatalAPIError(msg)
-        raise RetriableAPIError(f"MediaMath token endpoint {self.auth_endpoint} answered {status_code}")

@@ -5,29 +5,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 import typing as t
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._util import utc_now
-from singer_sdk.streams import RESTStream
+from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
+
+from .cli import api_error_text
+from .retries import RetryingStream
 
 if t.TYPE_CHECKING:
-    from tap_mediamath.auth import MediaMathAuthenticator
+    from .auth import MediaMathAuthenticator
+    from .tap import TapMediaMath
 
-MAX_TRIES = 6  # one request and five retries: waits of about 1, 2, 4, 8 and 16 s without Retry-After
-MAX_WAIT_SECONDS = 120
 STREAM_CHUNK_BYTES = 64 * 1024
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
-# Numbers with a fraction are kept exact (money): msgspec's Singer writer writes Decimals back as numbers.
-_decode_line = msgspec.json.Decoder(float_hook=Decimal).decode
+# Answers are decoded with msgspec (several times faster than response.json()), fractions as Decimal (exact
+# money; msgspec's Singer writer writes Decimals back as numbers).
+decode_answer = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 class StreamedAnswerError(FatalAPIError):
@@ -41,12 +41,6 @@ class BrokenAnswerError(StreamedAnswerError):
     """
 
 
-def retry_wait_seconds(attempt: int) -> float:
-    """The wait before retry ``attempt`` (1, 2, ...) without ``Retry-After``: up to 1, 2, 4, ... s, with jitter
-    so that parallel clients spread out."""
-    return min(2.0 ** (attempt - 1), MAX_WAIT_SECONDS) * random.uniform(0.5, 1.0)
-
-
 @dataclasses.dataclass
 class AnswerCount:
     """What an answer announced and what it delivered."""
@@ -56,25 +50,32 @@ class AnswerCount:
     total_pages: int | None = None
 
 
-class MediaMathStream(RESTStream):
-    """A stream of the MediaMath Reporting API v2."""
+class MediaMathStream(RetryingStream):
+    """A stream of the MediaMath Reporting API v2: a dataset queried by POST, answered streamed or in pages."""
 
     http_method = "POST"
 
+    def __init__(self, tap: TapMediaMath, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.tap = tap
+
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config["api_url"]).rstrip("/")
 
     @property
+    @override
     def authenticator(self) -> MediaMathAuthenticator:
-        # One token for the whole run, shared by every stream.
-        return self._tap.authenticator  # type: ignore[attr-defined]
+        return self.tap.authenticator  # one token for the whole run, shared by every stream
 
     @property
+    @override
     def timeout(self) -> int:
-        return int(self.config.get("request_timeout", 300))
+        return int(self.config["request_timeout"])
 
     @property
+    @override
     def requests_session(self) -> requests.Session:
         """A session whose answers arrive unread (``stream=True``), so JSON lines are parsed as they come."""
         session = super().requests_session
@@ -82,42 +83,32 @@ class MediaMathStream(RESTStream):
         return session
 
     @property
+    @override
     def http_headers(self) -> dict:
         return {**super().http_headers, "Content-Type": "application/json", "Accept": "application/json, application/jsonl"}
 
     # ------------------------------------------------------------------ responses
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         limits = {name: response.headers[name] for name in RATE_LIMIT_HEADERS if name in response.headers}
         if limits:
             self.logger.debug("MediaMath rate limit: %s", ", ".join(f"{k}={v}" for k, v in limits.items()))
-        status = response.status_code
-        if status == HTTPStatus.UNAUTHORIZED:
-            # An expired or revoked token: renew it once and retry; a fresh token rejected is fatal.
-            if getattr(self, "_token_renewed_after_401", False):
-                raise FatalAPIError(self.response_error_message(response) + " (rejected again after renewing the token)")
-            self._token_renewed_after_401 = True
-            self.authenticator.invalidate()
-            raise RetriableAPIError(self.response_error_message(response), response)
-        self._token_renewed_after_401 = False
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(self.response_error_message(response), response)
-        if status >= HTTPStatus.BAD_REQUEST:
-            hint = ""
-            if status == HTTPStatus.BAD_REQUEST and "page_size" in (response.text or ""):
-                hint = " (the API refused the page_size setting: the text docs say at most 1000, the OpenAPI file 10000)"
-            raise FatalAPIError(self.response_error_message(response) + hint)
+        if response.status_code == HTTPStatus.BAD_REQUEST and "page_size" in (response.text or ""):
+            # The two documents disagree on the largest page (the text says 1000, the OpenAPI file 10000).
+            msg = f"{self.response_error_message(response)} (the API refused the page_size setting: the text docs say at most 1000, the OpenAPI file 10000)"
+            raise FatalAPIError(msg)
+        super().validate_response(response)
 
+    @override
+    def describe_request(self, request: requests.PreparedRequest) -> str:
+        """``MediaMath API POST <path> (window START..END, page N)``: never the headers (the token)."""
+        return f"MediaMath API {request.method} {urlsplit(request.url or '').path}{_query_window(request.body)}"
+
+    @override
     def response_error_message(self, response: requests.Response) -> str:
-        """One line: the request (method, path, dataset, window), the status and the API's own error.
-
-        Never the headers (the token) nor the body of the request beyond its window.
-        """
-        request = response.request
-        return (
-            f"MediaMath API {request.method} {urlparse(response.url).path}{describe_request(request.body)} "
-            f"failed: {response.status_code} {response.reason}: {api_error_text(response)}"
-        )
+        """One line: the request, the status and the API's own error (``error_code: message (request_id)``)."""
+        return f"{self.describe_request(response.request)} failed: {response.status_code} {response.reason}: {api_error_text(response)}"
 
     # ------------------------------------------------------------------ parsing
 
@@ -134,7 +125,7 @@ class MediaMathStream(RESTStream):
                 if not line.strip():
                     continue
                 try:
-                    obj = _decode_line(line)
+                    obj = decode_answer(line)
                 except msgspec.DecodeError:
                     snippet = line[:120].decode("utf-8", "replace")
                     raise StreamedAnswerError(f"{where}: line {count.received + 1} of the stream is not JSON: {snippet!r}") from None
@@ -168,7 +159,7 @@ class MediaMathStream(RESTStream):
     def paginated_rows(self, response: requests.Response, count: AnswerCount, where: str) -> list[dict]:
         """The ``results`` of one page, with ``meta`` checked (``items_count`` and ``total_pages``)."""
         try:
-            body = _decode_line(response.content)
+            body = decode_answer(response.content)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
             raise BrokenAnswerError(f"{where}: the connection broke while the page was read ({type(exc).__name__})") from None
         except msgspec.DecodeError:
@@ -191,39 +182,6 @@ class MediaMathStream(RESTStream):
         count.received += len(results)
         return results
 
-    # ------------------------------------------------------------------ retries
-
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Exponential waits with jitter (up to 1, 2, 4, ... s), or what the API asks for in ``Retry-After``."""
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            response = getattr(exception, "response", None)
-            if response is not None and response.status_code == HTTPStatus.UNAUTHORIZED:
-                wait = 0.0  # a new token is all it takes
-            else:
-                wait = retry_after_seconds(response)
-                if wait is None:  # exponential, with jitter so parallel clients spread out
-                    wait = retry_wait_seconds(attempt)
-            exception = yield wait
-
-    def backoff_max_tries(self) -> int:
-        return MAX_TRIES
-
-    def backoff_jitter(self, value: float) -> float:
-        return value  # jitter is applied in backoff_wait_generator, never to the API's Retry-After
-
-    def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
-        exception = details.get("exception")
-        self.logger.warning(
-            "Retrying after try %d of %d (waiting %.1f s): %s",
-            details.get("tries"),
-            MAX_TRIES,
-            details.get("wait") or 0.0,
-            exception if isinstance(exception, RetriableAPIError) else type(exception).__name__,
-        )
-
 
 def check_count(count: AnswerCount, where: str) -> None:
     """Fail when the rows received are not the rows the API announced (unless it could not count, -1)."""
@@ -236,7 +194,7 @@ def check_count(count: AnswerCount, where: str) -> None:
         )
 
 
-def describe_request(body: bytes | str | None) -> str:
+def _query_window(body: bytes | str | None) -> str:
     """`` (dataset X, window START..END)`` from a report query body (its window, never its credentials)."""
     if not body:
         return ""
@@ -262,32 +220,3 @@ def format_api_error(obj: t.Mapping[str, t.Any]) -> str:
     if obj.get("request_id"):
         text += f" (request_id {obj['request_id']})"
     return text
-
-
-def api_error_text(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or "")[:300].replace("\n", " ") or "(empty body)"
-    if isinstance(body, dict):
-        if "error_code" in body:
-            return format_api_error(body)
-        for key in ("message", "error_description", "error"):
-            if body.get(key):
-                return str(body[key])
-    return json.dumps(body)[:300]
-
-
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), if any."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - utc_now()).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)

@@ -10,41 +10,38 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from singer_sdk.exceptions import FatalAPIError
-
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
-from tap_mediamath import schemas
-from tap_mediamath.client import (
-    MAX_TRIES,
-    AnswerCount,
-    BrokenAnswerError,
-    MediaMathStream,
-    check_count,
-    retry_wait_seconds,
-)
-from tap_mediamath.windows import (
+from . import schemas
+from .checkpoints import Checkpoints
+from .client import AnswerCount, BrokenAnswerError, MediaMathStream, check_count
+from .report_days import day_span, end_day, first_day, setting_day
+from .retries import MAX_TRIES, backoff_seconds
+from .windows import (
     PERIOD_OF_ROLLUP,
     UTC,
     Page,
     Window,
     WindowPaginator,
-    bookmark_day,
-    first_day,
-    parse_setting_date,
+    first_period_day,
+    last_period_start,
     period_start,
     plan_windows,
-    report_day,
+    rfc3339,
 )
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
+    from .tap import TapMediaMath
+
 ROLLUPS = ("all", "by_hour", "by_day", "by_week", "by_month")
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "=~", "and", "or", "isNull", "isNotNull")
 
-# A metric is a number or null: msgspec decodes integers as int and fractions as Decimal (bool is not a number).
-_NUMBER_TYPES = frozenset({int, Decimal, float, type(None)})
+# A metric's value: a number (a fraction decodes as Decimal), or null. Not bool, whose type is not one of these.
+_NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 _sleep = time.sleep  # the wait before asking again for a window whose connection broke (tests replace it)
 
 PERFORMANCE_FIELDS = (
@@ -178,15 +175,28 @@ class ReportStream(MediaMathStream):
     announced count before a window is done.
     """
 
-    def __init__(self, tap: t.Any, definition: ReportDefinition) -> None:
+    # Queries ask for rows ordered by agg_timestamp and windows go forward, so the bookmark follows the rows
+    # and an interrupted run resumes; it never passes a period before the period's rows are all emitted.
+    # Lookback re-reads go back before the bookmark, hence no sort check.
+    is_sorted = True
+    check_sorted = False
+    # Checkpoints are per window (checkpoints.py); this is only the SDK's fallback inside a very large window.
+    STATE_MSG_FREQUENCY = 10_000
+    # Rows are flat and parse_response has checked their metrics and period: the SDK's per-value
+    # conformance pass would only cost time.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: TapMediaMath, definition: ReportDefinition) -> None:
         schema = schemas.report_schema(definition.dataset, definition.request_fields, definition.rollup)
         super().__init__(tap, name=definition.name, schema=schema, path=f"/{definition.dataset}")
         self.definition = definition
         self.primary_keys = definition.primary_keys
-        self.replication_key = "agg_timestamp" if definition.rollup != "all" else None
+        self.replication_key = "agg_timestamp" if definition.rollup != "all" else None  # type: ignore[assignment]
+        self.checkpoints = Checkpoints(self, tap)
         self._windows: list[Window] = []
         self._paginator: WindowPaginator | None = None
         self._count = AnswerCount()
+        self._window_rows = 0
         table = schemas.fields_of(definition.dataset)
         self._metrics = tuple(f for f in definition.request_fields if table[f]["kind"] == "metric")
         spec = schemas.dataset(definition.dataset)
@@ -194,49 +204,43 @@ class ReportStream(MediaMathStream):
         self.time_zone = zone if zone and spec["time_zones"] else None
         self.window_zone: dt.tzinfo = UTC if self.time_zone in (None, "UTC", "campaign") else ZoneInfo(self.time_zone)
 
-    # Queries ask for rows ordered by agg_timestamp and windows go forward, so the bookmark follows the rows
-    # and an interrupted run resumes; it never passes a period before the period's rows are all emitted.
-    # Lookback re-reads go back before the bookmark, hence no sort check.
-    is_sorted = True
-    check_sorted = False
-    # Rows are flat and parse_response has checked their metrics and period: the SDK's per-value
-    # conformance pass would only cost time.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"organization_id": int(self.config["organization_id"])}]
 
     @property
     def paginated(self) -> bool:
-        return self.config.get("response_mode", "streaming") == "paginated"
+        return self.config["response_mode"] == "paginated"
 
     # ------------------------------------------------------------------ planning
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        zone = self.window_zone
-        start = report_day(parse_setting_date(self.config["start_date"]), zone)
-        end_setting = self.config.get("end_date")
-        end = report_day(parse_setting_date(end_setting) if end_setting else dt.datetime.now(UTC), zone)
-        bookmark = bookmark_day(self.get_starting_replication_key_value(context)) if self.replication_key else None
-        lookback = self.config.get("lookback_window_days", 3)
-        first = first_day(start, bookmark, lookback, self.definition.rollup)
+        assert context is not None
+        start = setting_day(self.config["start_date"])
+        end = end_day(self.config.get("end_date"), self.window_zone)
+        lookback = self.config["lookback_window_days"]
+        starting = self.get_starting_replication_key_value(context) if self.replication_key else None
+        first = first_period_day(start, first_day(start, starting, lookback), self.definition.rollup)
         pad = 1 if self.time_zone == "campaign" else 0  # campaign days: ask a day more each side, keep whole days
-        self._windows = plan_windows(first, end, self.definition.rollup, self.config.get("report_window_days", 7), zone, pad)
+        self._windows = plan_windows(first, end, self.definition.rollup, self.config["report_window_days"], self.window_zone, pad)
+        bookmark = self.get_context_state(context).get("replication_key_value") if self.replication_key else None
         self.logger.info(
-            "%s: organization %s, report days %s..%s (end exclusive, %s), %d window(s)%s; dataset %s, %s mode",
-            self.name, context["organization_id"] if context else "?", first, end, self.time_zone or "UTC",
-            len(self._windows),
-            f", re-reading from bookmark {bookmark} minus {lookback} day(s)" if bookmark and first > start else "",
+            "%s: organization %s, report days %s (%s), %d window(s)%s; dataset %s, %s mode",
+            self.name, context["organization_id"], day_span(first, end), self.time_zone or "UTC", len(self._windows),
+            f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
             self.definition.dataset, "paginated" if self.paginated else "streaming",
         )
         if self.config.get("advertiser_ids") and "advertiser_id" not in schemas.fields_of(self.definition.dataset):
             self.logger.warning("%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it",
                                 self.name, self.definition.dataset)
+        self.checkpoints.start_partition(f"organization {context['organization_id']}", len(self._windows))
         if not self._windows:
             return
         yield from super().get_records(context)
 
+    @override
     def get_new_paginator(self) -> WindowPaginator:
         self._paginator = WindowPaginator(self._windows, self.paginated)
         return self._paginator
@@ -261,15 +265,17 @@ class ReportStream(MediaMathStream):
         if self.time_zone:
             body["time_zone"] = self.time_zone
         if page.page_index is not None:
-            body["pagination"] = {"page_size": int(self.config.get("page_size", 10000)), "page_index": page.page_index}
+            body["pagination"] = {"page_size": int(self.config["page_size"]), "page_index": page.page_index}
         return body
 
+    @override
     def prepare_request_payload(self, context: Context | None, next_page_token: Page | None) -> dict:
         assert context is not None and next_page_token is not None
         return self.request_body(int(context["organization_id"]), next_page_token)
 
     # ------------------------------------------------------------------ parsing
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """The rows of one answer, checked (dates inside the window, metrics numbers or null).
 
@@ -284,16 +290,16 @@ class ReportStream(MediaMathStream):
             f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, "
             f"window {page.window}" + (f", page {page.page_index}" if page.page_index is not None else "")
         )
+        if page.page_index in (None, 0):
+            self._count = AnswerCount()  # each try of a window is counted afresh
+            self._window_rows = 0
         try:
-            if page.page_index in (None, 0):
-                self._count = AnswerCount()  # each try of a window is counted afresh
             if page.page_index is None:
                 rows: t.Iterable[dict] = self.streamed_rows(response, self._count, where)
             else:
                 rows = self.paginated_rows(response, self._count, where)
-                total_pages = self._count.total_pages or 0
-                response.mediamath_total_pages = total_pages  # type: ignore[attr-defined]
-                if page.page_index + 1 >= total_pages:
+                self._paginator.set_total_pages(self._count.total_pages or 0)
+                if page.page_index + 1 >= (self._count.total_pages or 0):
                     check_count(self._count, where)
             window = page.window
             pad = window.pad_days
@@ -315,18 +321,31 @@ class ReportStream(MediaMathStream):
                         raise FatalAPIError(f"{where}: metric {name!r} of a row is not a number: {row.get(name)!r}")
                 if "organization_id" not in row:
                     row["organization_id"] = organization_id
+                self._window_rows += 1
                 yield row
         except BrokenAnswerError as exc:
             tries = page.attempt + 1
             if tries >= MAX_TRIES:
                 raise BrokenAnswerError(f"{exc}; gave up after {tries} tries") from None
-            wait = retry_wait_seconds(tries)
+            wait = backoff_seconds(tries)
+            self.retries += 1
             self.logger.warning(
-                "Retrying the window after try %d of %d (waiting %.1f s; its rows already emitted come again): %s",
+                "Retrying after try %d of %d (waiting %.1f s; the window's rows already emitted come again): %s",
                 tries, MAX_TRIES, wait, exc,
             )
             _sleep(wait)
-            response.mediamath_retry = True  # type: ignore[attr-defined]  # the paginator asks again
+            self._paginator.repeat_current()
+            return
+        if self._paginator.window_done:
+            last = last_period_start(window, self.definition.rollup)
+            last_value = rfc3339(dt.datetime(last.year, last.month, last.day, tzinfo=window.zone))
+            self.checkpoints.window_done({"organization_id": organization_id}, day_span(window.start, window.end), self._window_rows, last_value)
+
+    @override
+    def log_sync_costs(self) -> None:
+        super().log_sync_costs()
+        if self.checkpoints.totals.windows:
+            self.logger.info("%s", self.checkpoints.summary(self.requests_sent, self.retries))
 
     def _allowed_days(self, window: Window) -> tuple[str, str]:
         """The report days a row of ``window``'s answer may be dated (ISO dates, end exclusive): the days asked

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import typing as t
 from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
-from singer_sdk import Tap
+import click
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
-from tap_mediamath import schemas, streams
-from tap_mediamath.auth import MediaMathAuthenticator
-from tap_mediamath.windows import parse_setting_date
-from tap_mediamath.writer import CheckpointFlushingWriter
+from . import schemas, streams
+from .auth import MediaMathAuthenticator
+from .cli import OneLineErrorCommand
+from .settings import CheckedSettingsTap, timezone_error
+from .writer import CheckpointFlushingWriter
 
 FILTER = th.ObjectType(
     th.Property("field", th.StringType, description="Field to filter by"),
@@ -38,25 +37,17 @@ REPORT_DEFINITION = th.ObjectType(
 )
 
 
-class _OneLineErrors(SingerCommand):
-    """Known failures (API answers, bad settings found late) end in one log line, without a traceback."""
-
-    EXPECTED = (FatalAPIError, RetriableAPIError, requests.RequestException, ConfigValidationError)
-
-    def excepthook(self, exc_type, exc_value, exc_traceback) -> None:  # noqa: ANN001
-        if issubclass(exc_type, self.EXPECTED):
-            self.logger.error("%s", exc_value)
-            return
-        super().excepthook(exc_type, exc_value, exc_traceback)
-
-
-class TapMediaMath(Tap):
+class TapMediaMath(CheckedSettingsTap):
     """Singer tap for the MediaMath Reporting API v2."""
 
     name = "tap-mediamath"
     package_name = "adtech-tap-mediamath"
     dynamic_catalog = True  # custom report schemas come from the field catalog and the reports setting
     message_writer_class = CheckpointFlushingWriter
+    capabilities: t.ClassVar = [
+        TapCapabilities.CATALOG, TapCapabilities.DISCOVER, TapCapabilities.STATE,
+        PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property("client_id", th.StringType, required=True, title="Client ID", description="OAuth client ID"),
@@ -89,7 +80,7 @@ class TapMediaMath(Tap):
                     title="Response mode", description="streaming (JSON lines, read in constant memory) or paginated"),
         th.Property("page_size", th.IntegerType(minimum=1, maximum=10000), default=10000, title="Page size",
                     description="Rows per page in paginated mode (1..10000; the API's text docs say at most 1000)"),
-        th.Property("report_window_days", th.IntegerType(minimum=1), default=7, title="Report window (days)",
+        th.Property("report_window_days", th.IntegerType(minimum=1), default=31, title="Report window (days)",
                     description="Most report days asked for in one request"),
         th.Property("request_timeout", th.IntegerType(minimum=1), default=300, title="Request timeout (seconds)",
                     description="Seconds to wait for an answer (or for the next bytes of a streamed one) before retrying"),
@@ -98,31 +89,19 @@ class TapMediaMath(Tap):
     ).to_dict()
 
     @classmethod
-    def get_singer_command(cls) -> SingerCommand:
-        command = super().get_singer_command()
-        command.__class__ = _OneLineErrors
-        return command
+    @override
+    def get_singer_command(cls) -> click.Command:
+        return OneLineErrorCommand.from_command(super().get_singer_command(), cls.logger)
 
-    # ------------------------------------------------------------------ settings
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The JSON-schema checks, then what a schema cannot say (dates, time zone, report definitions)."""
-        errors = super()._validate_config(raise_errors=False)
-        config = self.config
-        errors += _date_errors(config)
-        zone = config.get("time_zone")
-        if zone and zone not in ("UTC", "campaign"):
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                errors.append(f"time_zone: {zone!r} is not UTC, campaign or an IANA time zone name (e.g. America/New_York)")
+    @override
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        """Beyond the dates: the time zone and the report definitions."""
+        errors = super().setting_errors(config)
+        errors += timezone_error("time_zone", config.get("time_zone"), "UTC", "campaign")
         taken = {streams.PERFORMANCE.name}
         reports = config.get("reports") or []
-        if isinstance(reports, list):
-            for index, item in enumerate(reports):
-                errors += streams.definition_errors(item, index, taken)
-        if errors and raise_errors:
-            raise ConfigValidationError(errors[0], errors=errors)
+        for index, item in enumerate(reports):
+            errors += streams.definition_errors(item, index, taken)
         return errors
 
     @cached_property
@@ -138,30 +117,8 @@ class TapMediaMath(Tap):
 
     # ------------------------------------------------------------------ streams
 
+    @override
     def discover_streams(self) -> list[streams.ReportStream]:
         definitions = [streams.PERFORMANCE]
         definitions += [streams.ReportDefinition.from_setting(item) for item in self.config.get("reports") or []]
         return [streams.ReportStream(self, definition) for definition in definitions]
-
-    def sync_all(self) -> None:
-        try:
-            super().sync_all()
-        finally:
-            # A failed stream may leave records after its last STATE in the writer's block: emit them, as the
-            # SDK's own writer would have.
-            self.message_writer.flush()  # type: ignore[attr-defined]
-
-
-def _date_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    errors, parsed = [], {}
-    for setting in ("start_date", "end_date"):
-        value = config.get(setting)
-        if value is None:
-            continue
-        try:
-            parsed[setting] = parse_setting_date(str(value))
-        except ValueError:
-            errors.append(f"{setting}: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 date-time")
-    if len(parsed) == 2 and str(parsed["end_date"])[:10] < str(parsed["start_date"])[:10]:
-        errors.append(f"end_date: {config['end_date']} is before start_date {config['start_date']}")
-    return errors

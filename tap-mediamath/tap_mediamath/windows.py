@@ -1,8 +1,6 @@
 """Report date windows: which report days a run extracts, and in which requests.
 
-Report days are calendar days (UTC, or the IANA ``time_zone`` when one is set). A run extracts the days
-from ``start_date`` (first run) or ``bookmark - lookback_window_days`` (later runs; never before
-``start_date``) up to, not including, the day of ``end_date`` (default: today, so only whole days).
+Report days are calendar days (UTC, or the IANA ``time_zone`` when one is set; report_days.py says which).
 Those days are cut into periods of the rollup (day, week, month; hours go by day) and grouped into windows
 of at most ``report_window_days`` days; a window never splits a period, so no row is ever built from two requests.
 Each window is sent as ``start_time``/``end_time`` (RFC 3339, end exclusive), never with ``time_window``.
@@ -16,6 +14,7 @@ import datetime as dt
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     import requests
@@ -61,22 +60,6 @@ def rfc3339(moment: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def parse_setting_date(value: str) -> dt.datetime | dt.date:
-    """A ``start_date``/``end_date`` setting: a date (a report day) or a date-time (an instant, UTC if naive)."""
-    text = str(value).strip()
-    if len(text) == 10:
-        return dt.date.fromisoformat(text)
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def report_day(value: dt.datetime | dt.date, zone: dt.tzinfo) -> dt.date:
-    """The report day a setting names in ``zone``: a date as written; an instant's date in that zone."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zone).date()
-    return value
-
-
 def period_start(day: dt.date, period: str) -> dt.date:
     if period == "week":
         return day - dt.timedelta(days=day.weekday())
@@ -94,18 +77,14 @@ def next_period_start(day: dt.date, period: str) -> dt.date:
     return start + dt.timedelta(days=1)
 
 
-def bookmark_day(value: t.Any) -> dt.date | None:
-    """The report day of a bookmark (an ``agg_timestamp`` such as ``2025-03-04T00:00:00Z``)."""
-    if not value:
-        return None
-    return dt.date.fromisoformat(str(value)[:10])
+def first_period_day(start: dt.date, first: dt.date, rollup: str) -> dt.date:
+    """The first day of the period holding ``first`` (a re-read covers whole periods), never before ``start``."""
+    return max(start, period_start(first, PERIOD_OF_ROLLUP.get(rollup, "day")))
 
 
-def first_day(start: dt.date, bookmark: dt.date | None, lookback_days: int, rollup: str) -> dt.date:
-    """The first report day to extract: ``lookback_days`` before the bookmark, whole periods, never before start."""
-    if bookmark is None:
-        return start
-    return max(start, period_start(bookmark - dt.timedelta(days=lookback_days), PERIOD_OF_ROLLUP.get(rollup, "day")))
+def last_period_start(window: Window, rollup: str) -> dt.date:
+    """The first day of the last period in ``window``: what that period's rows carry as ``agg_timestamp``."""
+    return period_start(window.end - dt.timedelta(days=1), PERIOD_OF_ROLLUP.get(rollup, "day"))
 
 
 def plan_windows(first: dt.date, end: dt.date, rollup: str, report_window_days: int, zone: dt.tzinfo = UTC,
@@ -141,29 +120,43 @@ class Page:
 class WindowPaginator(BaseAPIPaginator[Page]):
     """Walks a partition's windows (and, in paginated mode, each window's pages) as the SDK walks pages.
 
-    The next page of a window exists while ``page_index + 1 < total_pages`` (read by the stream from the
-    answer's ``meta`` into ``response.mediamath_total_pages``); then the next window starts at page 0.
-    When the stream marks an answer ``mediamath_retry`` (its connection broke mid-body), the same window and
-    page come again with ``attempt + 1``, so the SDK's loop detection (a token equal to the last) is not tripped.
+    The stream tells it what an answer said: how many pages the window has (``set_total_pages``, from the
+    page's ``meta``), or that the connection broke mid-answer (``repeat_current``: the same window and page
+    come again with ``attempt + 1``, a distinct token, so the SDK's loop detection is not tripped).
     """
 
     def __init__(self, windows: t.Sequence[Window], paginated: bool) -> None:
         self._paginated = paginated
-        first = windows[0]
-        super().__init__(Page(first, 0 if paginated else None))
+        super().__init__(Page(windows[0], 0 if paginated else None))
         self._queue = collections.deque(windows[1:])
+        self._total_pages = 0
+        self._repeat = False
 
-    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: ARG002
+    def set_total_pages(self, total_pages: int) -> None:
+        self._total_pages = total_pages
+
+    def repeat_current(self) -> None:
+        self._repeat = True
+
+    @property
+    def window_done(self) -> bool:
+        """Whether the current answer is the window's last (streamed, or its last page)."""
+        page = self.current_value
+        return not self._repeat and (page.page_index is None or page.page_index + 1 >= self._total_pages)
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
         return True  # a window without rows is no reason to stop
 
+    @override
     def get_next(self, response: requests.Response) -> Page | None:
         current = self.current_value
-        if getattr(response, "mediamath_retry", False):
+        if self._repeat:
+            self._repeat = False
             return Page(current.window, current.page_index, current.attempt + 1)
-        if self._paginated:
-            total_pages = getattr(response, "mediamath_total_pages", 0) or 0
-            if current.page_index is not None and current.page_index + 1 < total_pages:
-                return Page(current.window, current.page_index + 1)
+        if current.page_index is not None and current.page_index + 1 < self._total_pages:
+            return Page(current.window, current.page_index + 1)
         if not self._queue:
             return None
+        self._total_pages = 0
         return Page(self._queue.popleft(), 0 if self._paginated else None)

@@ -35,6 +35,9 @@ def settings(emulator: MediaMathEmulator, **overrides) -> dict:
         "auth_url": f"{emulator.url}/oauth/token",
         "start_date": START,
         "end_date": END,
+        # Week-long windows (the default is 31 days), so that ten report days make two requests and the tests
+        # can break the second one.
+        "report_window_days": 7,
     }
     config.update(overrides)
     return config

@@ -19,7 +19,8 @@ from tap_mediamath import schemas
 from tap_mediamath.client import AnswerCount, StreamedAnswerError
 from tap_mediamath.streams import PERFORMANCE_FIELDS
 from tap_mediamath.tap import TapMediaMath
-from tap_mediamath.windows import Page, Window, WindowPaginator, first_day, plan_windows
+from tap_mediamath.report_days import first_day
+from tap_mediamath.windows import Page, Window, WindowPaginator, first_period_day, plan_windows
 
 BASE_CONFIG = {
     "client_id": "cid",
@@ -208,12 +209,18 @@ def test_windows_cover_every_day_once_in_periods():
     assert plan_windows(dt.date(2025, 1, 5), dt.date(2025, 1, 5), "by_day", 7) == []
 
 
+def _first(start: dt.date, bookmark: dt.date | None, lookback: int, rollup: str) -> dt.date:
+    """The first day a run extracts, from a bookmark as the tap stores it (a period start's date-time)."""
+    stored = f"{bookmark.isoformat()}T00:00:00Z" if bookmark else None
+    return first_period_day(start, first_day(start, stored, lookback), rollup)
+
+
 def test_first_day_goes_back_the_lookback_but_never_before_start():
     start = dt.date(2025, 1, 1)
-    assert first_day(start, None, 3, "by_day") == start
-    assert first_day(start, dt.date(2025, 1, 10), 3, "by_day") == dt.date(2025, 1, 7)
-    assert first_day(start, dt.date(2025, 1, 2), 3, "by_day") == start
-    assert first_day(start, dt.date(2025, 1, 16), 3, "by_week") == dt.date(2025, 1, 13)  # whole weeks
+    assert _first(start, None, 3, "by_day") == start
+    assert _first(start, dt.date(2025, 1, 10), 3, "by_day") == dt.date(2025, 1, 7)
+    assert _first(start, dt.date(2025, 1, 2), 3, "by_day") == start
+    assert _first(start, dt.date(2025, 1, 16), 3, "by_week") == dt.date(2025, 1, 13)  # whole weeks
 
 
 def test_paginator_walks_pages_then_windows():
@@ -221,12 +228,13 @@ def test_paginator_walks_pages_then_windows():
     paginator = WindowPaginator(windows, paginated=True)
     seen = [paginator.current_value]
     answer = requests.Response()
-    answer.mediamath_total_pages = 2
+    paginator.set_total_pages(2)
     paginator.advance(answer)
     seen.append(paginator.current_value)
+    paginator.set_total_pages(2)
     paginator.advance(answer)
     seen.append(paginator.current_value)
-    answer.mediamath_total_pages = 1
+    paginator.set_total_pages(1)
     paginator.advance(answer)
     assert paginator.finished
     assert [(str(p.window.start), p.page_index) for p in seen] == [("2025-01-01", 0), ("2025-01-01", 1), ("2025-01-08", 0)]
@@ -237,12 +245,13 @@ def test_paginator_asks_again_for_a_broken_answer_with_a_new_token():
     for paginated in (False, True):
         paginator = WindowPaginator(windows, paginated=paginated)
         broken = requests.Response()
-        broken.mediamath_retry = True
+        paginator.repeat_current()
         paginator.advance(broken)
+        paginator.repeat_current()
         paginator.advance(broken)  # twice in a row: no "loop detected", the attempt differs
         assert paginator.current_value == Page(windows[0], 0 if paginated else None, attempt=2)
         answer = requests.Response()
-        answer.mediamath_total_pages = 1
+        paginator.set_total_pages(1)
         paginator.advance(answer)
         assert paginator.current_value == Page(windows[1], 0 if paginated else None)
 
@@ -281,7 +290,7 @@ def test_a_window_whose_connection_keeps_breaking_fails_after_the_request_retrie
         str(error.value),
     ), str(error.value)
     assert len(waits) == 5 and all(2 ** n / 2 <= wait <= 2 ** n for n, wait in enumerate(waits)), waits
-    assert caplog.text.count("Retrying the window after try") == 5
+    assert caplog.text.count("the window's rows already emitted come again") == 5
 
 
 # ---------------------------------------------------------------------- the stream parser
@@ -416,11 +425,11 @@ def test_error_message_names_request_window_and_api_error_without_secrets():
         ({"organization_id": None}, "organization_id"),
         ({"page_size": 20000}, "page_size"),
         ({"response_mode": "csv"}, "response_mode"),
-        ({"time_zone": "Mars/Olympus"}, "time_zone: 'Mars/Olympus' is not UTC, campaign or an IANA time zone name"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone: 'Mars/Olympus' is not UTC, campaign or an IANA timezone name"),
         ({"end_date": "2024-12-01"}, "end_date: 2024-12-01 is before start_date 2025-01-01"),
         ({"start_date": "yesterday"}, "start_date"),
         ({"lookback_window_days": -1}, "lookback_window_days"),
-        ({"reports": [{"name": "x", "dataset": "nope", "fields": ["campaign_id"]}]}, "reports[x].dataset: 'nope' is not a dataset"),
+        ({"reports": [{"name": "x", "dataset": "nope", "fields": ["campaign_id"]}]}, "reports[0].dataset: must be one of all-dimensions-and-metrics, brain-feature-summary"),
         ({"reports": [{"name": "x", "dataset": "performance", "fields": ["campaign_id", "nope"]}]},
          "reports[x].fields: unknown field(s) nope in dataset performance; valid fields: advertiser_id, advertiser_name,"),
         ({"reports": [{"name": "x", "dataset": "performance", "fields": ["campaign_id"], "rollup": "by_hour"}]},
@@ -479,7 +488,7 @@ def test_token_is_renewed_before_it_expires_and_the_grant_is_the_password_grant(
     auth.expires_in = 60  # short-lived: a tenth of its life
     auth.last_refreshed = now - dt.timedelta(seconds=55)
     assert not auth.is_token_valid()
-    auth.invalidate()
+    assert auth.renew_after_rejection() is None  # a 401 forgets the token: the next request asks for a new one
     assert auth.access_token is None and not auth.is_token_valid()
 
 
@@ -539,5 +548,5 @@ def test_any_range_zone_and_window_size_covers_every_day_exactly_once(start, len
 )
 def test_incremental_start_never_skips_the_bookmark_day(start, bookmark_offset, lookback, rollup):
     bookmark = start + dt.timedelta(days=bookmark_offset)
-    first = first_day(start, bookmark, lookback, rollup)
+    first = _first(start, bookmark, lookback, rollup)
     assert start <= first <= max(start, bookmark - dt.timedelta(days=lookback))

@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import operator
 import typing as t
+from decimal import Decimal
 from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
-import msgspec
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
-from tap_rokt import schemas
-from tap_rokt.client import RoktStream
-from tap_rokt.windows import (
-    Window,
-    WindowPaginator,
-    bookmark_day,
-    first_day,
-    parse_setting_date,
-    period_start,
-    plan_windows,
-    report_day,
-)
+from . import schemas
+from .checkpoints import Checkpoints
+from .client import RoktStream
+from .report_days import day_span, end_day, first_day, setting_day
+from .windows import Window, WindowPaginator, first_period_day, period_start, plan_windows
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
+    from .tap import TapRokt
+
 REPORTS = ("campaigns", "transactions")
-# A metric's value: a number, or null. Not bool, whose type is not one of these.
-_NUMBER_TYPES = frozenset({int, float, type(None)})
+# A metric's value: a number (a fraction decodes as Decimal), or null. Not bool, whose type is not one of these.
+_NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 
 
 class AccountsStream(RoktStream):
@@ -47,14 +42,17 @@ class AccountsStream(RoktStream):
         """Every account the credentials can see, from the API."""
         return list(self.request_records(None))
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self._tap.accounts  # type: ignore[attr-defined]  # fetched once per run
+        yield from self.tap.accounts  # fetched once per run
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == HTTPStatus.NOT_FOUND:
             return  # the documented answer of a user without accounts: an empty list
         super().validate_response(response)
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         if response.status_code == HTTPStatus.NOT_FOUND:
             return []
@@ -65,8 +63,9 @@ class AccountPartitionedStream(RoktStream):
     """A stream with one partition, and one state bookmark, per extracted account."""
 
     @property
+    @override
     def partitions(self) -> list[dict]:
-        return [{"account_id": account["accountId"]} for account in self._tap.accounts]  # type: ignore[attr-defined]
+        return [{"account_id": account["accountId"]} for account in self.tap.accounts]
 
 
 class ReportFieldsStream(AccountPartitionedStream):
@@ -80,11 +79,16 @@ class ReportFieldsStream(AccountPartitionedStream):
         """The account's help rows, from the API."""
         return [{**row, "account_id": account_id} for row in self.request_records({"account_id": account_id})]
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self._tap.report_fields(self.report, context["account_id"])  # type: ignore[attr-defined, index]
+        assert context is not None
+        yield from self.tap.report_fields(self.report, context["account_id"])
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        body = response.json()
+        body = self.answer(response)
+        if not isinstance(body, dict):
+            raise FatalAPIError(f"{self.describe_request(response.request)}: the answer is not an object: {str(body)[:120]!r}")
         for kind in ("dimension", "metric"):
             for entry in body.get(f"{kind}s") or []:
                 yield {
@@ -155,53 +159,57 @@ class ReportStream(AccountPartitionedStream):
     # and an interrupted run resumes; lookback re-reads go back before the bookmark, hence no sort check.
     is_sorted = True
     check_sorted = False
-    # A STATE message every 1,000 rows: a run killed mid-way resumes near where it stopped, and re-reads a
-    # window or two. (Every 100 rows, copying and writing the state of every account was a tenth of a sync.)
-    STATE_MSG_FREQUENCY = 1000
+    # Checkpoints are per window (checkpoints.py); this is only the SDK's fallback inside a very large window.
+    STATE_MSG_FREQUENCY = 10_000
     # Rows are flat JSON scalars whose metric types _report_rows has already checked: the SDK's
     # per-value conformance pass would only cost time (it was 40% of a large sync's CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: t.Any, definition: ReportDefinition, schema: dict) -> None:
+    def __init__(self, tap: TapRokt, definition: ReportDefinition, schema: dict) -> None:
         slash = "/" if definition.report == "campaigns" else ""  # the documented paths
         super().__init__(tap, name=definition.name, schema=schema, path=f"/v1/query/accounts/{{account_id}}/{definition.report}{slash}")
         self.definition = definition
         self.primary_keys = ["account_id", "datetime", *definition.dimensions]
+        self.checkpoints = Checkpoints(self, tap)
         self._windows: list[Window] = []
         self._query: _PartitionQuery | None = None
         self._paginator: WindowPaginator | None = None
 
     # ------------------------------------------------------------------ planning
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        account = self._tap.account(context["account_id"])  # type: ignore[attr-defined, index]
+        assert context is not None
+        account = self.tap.account(context["account_id"])
         timezone = self.config.get("timezone") or account["accountTimezone"]
-        zone = ZoneInfo(timezone)
-        start = report_day(parse_setting_date(self.config["start_date"]), zone)
-        end_setting = self.config.get("end_date")
-        end = report_day(parse_setting_date(end_setting) if end_setting else dt.datetime.now(dt.timezone.utc), zone)
-        bookmark = bookmark_day(self.get_starting_replication_key_value(context))
-        first = first_day(start, bookmark, self.config["lookback_window_days"], self.definition.interval)
+        start = setting_day(self.config["start_date"])
+        end = end_day(self.config.get("end_date"), ZoneInfo(timezone))
+        lookback = self.config["lookback_window_days"]
+        first = first_period_day(start, first_day(start, self.get_starting_replication_key_value(context), lookback), self.definition.interval)
         self._windows = plan_windows(first, end, self.definition.interval, self.config["report_window_days"])
+        bookmark = self.get_context_state(context).get("replication_key_value")
         self.logger.info(
-            "%s: account %s, report days %s..%s (end exclusive, %s), %d window(s)%s",
-            self.name, account["accountId"], first, end, timezone, len(self._windows),
-            f", re-reading from bookmark {bookmark} minus {self.config['lookback_window_days']} day(s)" if bookmark and first > start else "",
+            "%s: account %s, report days %s (%s), %d window(s)%s",
+            self.name, account["accountId"], day_span(first, end), timezone, len(self._windows),
+            f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
         )
+        self.checkpoints.start_partition(f"account {account['accountId']}", len(self._windows))
         if not self._windows:
             return
         self._query = _PartitionQuery(
             account_id=account["accountId"],
             timezone=timezone,
             currency_code=self.config.get("currency_code") or account["accountCurrencyCode"],
-            metrics=self.definition.metrics or self._tap.metric_slugs(self.definition.report, account["accountId"]),  # type: ignore[attr-defined]
+            metrics=self.definition.metrics or self.tap.metric_slugs(self.definition.report, account["accountId"]),
         )
         yield from super().get_records(context)
 
+    @override
     def get_new_paginator(self) -> WindowPaginator:
         self._paginator = WindowPaginator(self._windows)
         return self._paginator
 
+    @override
     def prepare_request_payload(self, context: Context | None, next_page_token: Window | None) -> dict:
         assert self._query is not None and next_page_token is not None
         body: dict[str, t.Any] = {
@@ -221,6 +229,7 @@ class ReportStream(AccountPartitionedStream):
 
     # ------------------------------------------------------------------ parsing
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         assert self._query is not None and self._paginator is not None
         window = self._paginator.current_value
@@ -248,15 +257,20 @@ class ReportStream(AccountPartitionedStream):
         for row in rows:
             row.update(stamp)
             yield row
+        last_period = f"{window.periods[-1][0].isoformat()}T00:00:00Z"  # the API's datetime of a period start
+        self.checkpoints.window_done({"account_id": self._query.account_id}, day_span(window.start, window.end), len(rows), last_period)
+
+    @override
+    def log_sync_costs(self) -> None:
+        super().log_sync_costs()
+        if self.checkpoints.totals.windows:
+            self.logger.info("%s", self.checkpoints.summary(self.requests_sent, self.retries))
 
     def _report_rows(self, response: requests.Response, window: Window) -> list[dict]:
         """The ``data`` rows of an answer, checked: a JSON object, periods inside the window, numeric metrics."""
-        where = f"Rokt {self.name} for account {self._query.account_id}, window {window}"  # type: ignore[union-attr]
-        try:
-            body = msgspec.json.decode(response.content)  # several times faster than response.json()
-        except msgspec.DecodeError:
-            snippet = response.text[:120].replace("\n", " ")
-            raise FatalAPIError(f"{where}: the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}") from None
+        assert self._query is not None
+        where = f"Rokt {self.name} for account {self._query.account_id}, window {window}"
+        body = self.answer(response)
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise FatalAPIError(f"{where}: the answer has no 'data' list: {str(body)[:120]!r}")
@@ -267,7 +281,7 @@ class ReportStream(AccountPartitionedStream):
             period = row.get("datetime") if isinstance(row, dict) else None
             if not isinstance(period, str) or not first <= period[:10] < end:
                 raise FatalAPIError(f"{where}: a row's datetime {period!r} is outside the window")
-            for metric in self._query.metrics:  # type: ignore[union-attr]
+            for metric in self._query.metrics:
                 if type(row.get(metric)) not in _NUMBER_TYPES:
                     raise FatalAPIError(f"{where}: metric {metric!r} is not a number: {row[metric]!r}")
         return rows

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import typing as t
 from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
-from singer_sdk import Tap
+import click
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
-from tap_rokt import schemas, streams
-from tap_rokt.auth import RoktAuthenticator
-from tap_rokt.windows import INTERVALS, parse_setting_date
-from tap_rokt.writer import CheckpointFlushingWriter
+from . import schemas, streams
+from .auth import RoktAuthenticator
+from .cli import OneLineErrorCommand
+from .settings import CheckedSettingsTap, timezone_error
+from .windows import INTERVALS
+from .writer import CheckpointFlushingWriter
 
 REPORT_DEFINITION = th.ObjectType(
     th.Property("name", th.StringType, required=True, description="Stream name (letters, digits, underscores)"),
@@ -33,25 +33,17 @@ REPORT_DEFINITION = th.ObjectType(
 )
 
 
-class _OneLineErrors(SingerCommand):
-    """Known failures (API answers, bad settings found late) end in one log line, without a traceback."""
-
-    EXPECTED = (FatalAPIError, RetriableAPIError, requests.RequestException, ConfigValidationError)
-
-    def excepthook(self, exc_type, exc_value, exc_traceback) -> None:  # noqa: ANN001
-        if issubclass(exc_type, self.EXPECTED):
-            self.logger.error("%s", exc_value)
-            return
-        super().excepthook(exc_type, exc_value, exc_traceback)
-
-
-class TapRokt(Tap):
+class TapRokt(CheckedSettingsTap):
     """Singer tap for the Rokt Query API."""
 
     name = "tap-rokt"
     package_name = "adtech-tap-rokt"
     dynamic_catalog = True  # report schemas come from each account's help endpoint
     message_writer_class = CheckpointFlushingWriter
+    capabilities: t.ClassVar = [
+        TapCapabilities.CATALOG, TapCapabilities.DISCOVER, TapCapabilities.STATE,
+        PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property("app_id", th.StringType, required=True, title="App ID", description="Rokt App ID"),
@@ -84,29 +76,23 @@ class TapRokt(Tap):
         ),
     ).to_dict()
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self._report_fields: dict[tuple[str, str], list[dict]] = {}  # (report, account id) -> help rows
+        super().__init__(*args, **kwargs)
+
     @classmethod
-    def get_singer_command(cls) -> SingerCommand:
-        command = super().get_singer_command()
-        command.__class__ = _OneLineErrors
-        return command
+    @override
+    def get_singer_command(cls) -> click.Command:
+        return OneLineErrorCommand.from_command(super().get_singer_command(), cls.logger)
 
-    # ------------------------------------------------------------------ settings
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The JSON-schema checks, then what a schema cannot say (dates, timezone, report names)."""
-        errors = super()._validate_config(raise_errors=False)
-        config = self.config
-        errors += _date_errors(config)
-        if config.get("timezone"):
-            try:
-                ZoneInfo(config["timezone"])
-            except (ZoneInfoNotFoundError, ValueError):
-                errors.append(f"timezone: {config['timezone']!r} is not an IANA timezone name (e.g. America/New_York)")
-        if config.get("currency_code") and not re.fullmatch(r"[A-Z]{3}", config["currency_code"]):
+    @override
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        """Beyond the dates: the timezone, the currency and the report definitions."""
+        errors = super().setting_errors(config)
+        errors += timezone_error("timezone", config.get("timezone"))
+        if config.get("currency_code") and not re.fullmatch(r"[A-Z]{3}", str(config["currency_code"])):
             errors.append(f"currency_code: {config['currency_code']!r} is not an ISO 4217 code (e.g. USD)")
         errors += _report_definition_errors(config.get("reports") or [])
-        if errors and raise_errors:
-            raise ConfigValidationError(errors[0], errors=errors)
         return errors
 
     # ------------------------------------------------------------------ API lookups shared by the streams
@@ -139,17 +125,19 @@ class TapRokt(Tap):
     def account(self, account_id: str) -> dict:
         return next(account for account in self.accounts if account["accountId"] == account_id)
 
-    @functools.cache  # noqa: B019 - one tap per process; the help lists are fetched once per run
     def report_fields(self, report: str, account_id: str) -> list[dict]:
-        """An account's help rows for ``report`` (campaigns | transactions)."""
-        stream_class = streams.CampaignReportFieldsStream if report == "campaigns" else streams.TransactionReportFieldsStream
-        return stream_class(self).fetch(account_id)
+        """An account's help rows for ``report`` (campaigns | transactions), fetched once per run."""
+        if (report, account_id) not in self._report_fields:
+            stream_class = streams.CampaignReportFieldsStream if report == "campaigns" else streams.TransactionReportFieldsStream
+            self._report_fields[report, account_id] = stream_class(self).fetch(account_id)
+        return self._report_fields[report, account_id]
 
     def metric_slugs(self, report: str, account_id: str) -> tuple[str, ...]:
         return tuple(row["slug"] for row in self.report_fields(report, account_id) if row["kind"] == "metric")
 
     # ------------------------------------------------------------------ streams
 
+    @override
     def discover_streams(self) -> list[streams.RoktStream]:
         definitions = list(streams.BUILT_IN_REPORTS)
         definitions += [streams.ReportDefinition.from_setting(item) for item in self.config.get("reports") or []]
@@ -160,14 +148,6 @@ class TapRokt(Tap):
         ]
         found += [streams.ReportStream(self, definition, self._report_schema(definition)) for definition in definitions]
         return found
-
-    def sync_all(self) -> None:
-        try:
-            super().sync_all()
-        finally:
-            # A failed stream may leave records after its last STATE in the writer's block: emit them, as the
-            # SDK's own writer would have.
-            self.message_writer.flush()  # type: ignore[attr-defined]
 
     def _report_schema(self, definition: streams.ReportDefinition) -> dict:
         """The union, over the extracted accounts, of the fields the definition asks for, typed as help says;
@@ -192,21 +172,6 @@ class TapRokt(Tap):
             dimensions.update({slug: offered[("dimension", slug)] for slug in definition.dimensions})
             metrics.update({slug: offered[("metric", slug)] for slug in asked["metric"]})
         return schemas.report_schema(dimensions, metrics)
-
-
-def _date_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    errors, parsed = [], {}
-    for setting in ("start_date", "end_date"):
-        value = config.get(setting)
-        if value is None:
-            continue
-        try:
-            parsed[setting] = parse_setting_date(str(value))
-        except ValueError:
-            errors.append(f"{setting}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time")
-    if len(parsed) == 2 and str(parsed["end_date"])[:10] < str(parsed["start_date"])[:10]:
-        errors.append(f"end_date: {config['end_date']} is before start_date {config['start_date']}")
-    return errors
 
 
 def _report_definition_errors(definitions: list[dict]) -> list[str]:

@@ -1,9 +1,6 @@
 """Report date windows: which report days a run extracts, and in which requests.
 
-Report days are calendar days in the report's timezone. A run extracts the days from
-``start_date`` (first run) or ``bookmark - lookback_window_days`` (later runs; never before
-``start_date``) up to, not including, the day of ``end_date`` (default: today, so only whole days).
-Those days are cut into periods of the report ``interval`` and grouped into windows of at most
+Report days are calendar days in the report's timezone (report_days.py says which). Those days are cut into periods of the report ``interval`` and grouped into windows of at most
 ``max_days`` days; a window never splits a period, so no period's row is ever built from two requests.
 """
 
@@ -13,6 +10,8 @@ import collections
 import dataclasses
 import datetime as dt
 import typing as t
+
+from typing_extensions import override
 
 from singer_sdk.pagination import BaseAPIPaginator
 
@@ -47,22 +46,6 @@ class Window:
         return f"{self.start.isoformat()}..{self.end.isoformat()} (end exclusive)"
 
 
-def parse_setting_date(value: str) -> dt.datetime | dt.date:
-    """A ``start_date``/``end_date`` setting: a date (a report day) or a date-time (an instant, UTC if naive)."""
-    text = value.strip()
-    if len(text) == 10:
-        return dt.date.fromisoformat(text)
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def report_day(value: dt.datetime | dt.date, zone: dt.tzinfo) -> dt.date:
-    """The report day a setting names in ``zone``: a date as written; an instant's date in that zone."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zone).date()
-    return value
-
-
 def period_start(day: dt.date, interval: str) -> dt.date:
     if interval == "day":
         return day
@@ -86,11 +69,9 @@ def next_period_start(day: dt.date, interval: str) -> dt.date:
     return start.replace(year=start.year + 1)
 
 
-def first_day(start: dt.date, bookmark: dt.date | None, lookback_days: int, interval: str) -> dt.date:
-    """The first report day to extract: re-read ``lookback_days`` before the bookmark, whole periods, never before start."""
-    if bookmark is None:
-        return start
-    return max(start, period_start(bookmark - dt.timedelta(days=lookback_days), interval))
+def first_period_day(start: dt.date, first: dt.date, interval: str) -> dt.date:
+    """The first day of the period holding ``first`` (a re-read covers whole periods), never before ``start``."""
+    return max(start, period_start(first, interval))
 
 
 def plan_windows(first: dt.date, end: dt.date, interval: str, max_days: int) -> list[Window]:
@@ -114,13 +95,6 @@ def plan_windows(first: dt.date, end: dt.date, interval: str, max_days: int) -> 
     return windows
 
 
-def bookmark_day(value: t.Any) -> dt.date | None:
-    """The report day of a bookmark (a ``datetime`` value such as ``2025-03-04T00:00:00Z``)."""
-    if not value:
-        return None
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 class WindowPaginator(BaseAPIPaginator[Window]):
     """Walks a partition's report windows as the SDK walks pages.
 
@@ -136,8 +110,10 @@ class WindowPaginator(BaseAPIPaginator[Window]):
     def split_current(self, halves: tuple[Window, Window]) -> None:
         self._queue.extendleft(reversed(halves))
 
-    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: ARG002
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
         return True  # a window without rows (or one being split) is no reason to stop
 
-    def get_next(self, response: requests.Response) -> Window | None:  # noqa: ARG002
+    @override
+    def get_next(self, response: requests.Response) -> Window | None:
         return self._queue.popleft() if self._queue else None

@@ -11,7 +11,6 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 
 from conftest import ACCOUNT_IDS
 from tap_rokt import schemas
-from tap_rokt.client import _retry_after
 from tap_rokt.streams import ReportDefinition, ReportStream
 from tap_rokt.tap import TapRokt
 from tap_rokt.windows import Window, WindowPaginator
@@ -95,14 +94,6 @@ def test_error_message_names_request_and_window_but_no_header(campaign_stream):
         f"Rokt API POST /v1/query/accounts/{USD_ACCOUNT}/campaigns/ for window 2025-03-01..2025-03-08 "
         "(end exclusive) failed: 400 Bad Request: bad dates"
     )
-
-
-def test_retry_after_seconds_and_dates():
-    assert _retry_after(_response(429, headers={"Retry-After": "7"})) == 7.0
-    assert _retry_after(_response(429)) is None
-    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert 25 <= _retry_after(_response(429, headers={"Retry-After": future})) <= 30
-    assert _retry_after(_response(429, headers={"Retry-After": "3600"})) == 120.0  # capped
 
 
 def test_wait_generator_prefers_retry_after(campaign_stream):

@@ -8,37 +8,35 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zoneinfo import ZoneInfo
 
-from tap_rokt.windows import (
-    INTERVALS,
-    Window,
-    bookmark_day,
-    first_day,
-    parse_setting_date,
-    period_start,
-    plan_windows,
-    report_day,
-)
+from tap_rokt.report_days import end_day, first_day, setting_day
+from tap_rokt.windows import INTERVALS, Window, first_period_day, period_start, plan_windows
 
 D = dt.date
 
 
+def _first(start: dt.date, bookmark: dt.date | None, lookback: int, interval: str) -> dt.date:
+    """The first day a run extracts, from a bookmark as the tap stores it (a period start's date-time)."""
+    stored = f"{bookmark.isoformat()}T00:00:00Z" if bookmark else None
+    return first_period_day(start, first_day(start, stored, lookback), interval)
+
+
 def test_first_run_starts_at_start_date():
-    assert first_day(D(2025, 3, 1), None, 7, "day") == D(2025, 3, 1)
+    assert _first(D(2025, 3, 1), None, 7, "day") == D(2025, 3, 1)
 
 
 def test_incremental_run_rereads_lookback_days_before_the_bookmark():
-    assert first_day(D(2025, 1, 1), D(2025, 3, 10), 7, "day") == D(2025, 3, 3)
-    assert first_day(D(2025, 1, 1), D(2025, 3, 10), 0, "day") == D(2025, 3, 10)
+    assert _first(D(2025, 1, 1), D(2025, 3, 10), 7, "day") == D(2025, 3, 3)
+    assert _first(D(2025, 1, 1), D(2025, 3, 10), 0, "day") == D(2025, 3, 10)
 
 
 def test_lookback_never_goes_before_start_date():
-    assert first_day(D(2025, 3, 8), D(2025, 3, 10), 7, "day") == D(2025, 3, 8)
+    assert _first(D(2025, 3, 8), D(2025, 3, 10), 7, "day") == D(2025, 3, 8)
 
 
 def test_lookback_rounds_down_to_whole_periods():
     # 2025-03-12 is a Wednesday; minus 7 days is Wednesday 03-05, whose week starts Monday 03-03.
-    assert first_day(D(2025, 1, 1), D(2025, 3, 12), 7, "week") == D(2025, 3, 3)
-    assert first_day(D(2025, 1, 1), D(2025, 3, 12), 7, "month") == D(2025, 3, 1)
+    assert _first(D(2025, 1, 1), D(2025, 3, 12), 7, "week") == D(2025, 3, 3)
+    assert _first(D(2025, 1, 1), D(2025, 3, 12), 7, "month") == D(2025, 3, 1)
 
 
 def test_daily_windows_are_cut_at_max_days():
@@ -66,15 +64,14 @@ def test_split_halves_a_window_and_refuses_a_single_period():
     assert Window(((D(2025, 3, 1), D(2025, 3, 2)),)).split() is None
 
 
-def test_setting_dates():
-    assert parse_setting_date("2025-03-01") == D(2025, 3, 1)
-    assert parse_setting_date("2025-03-01T05:00:00Z") == dt.datetime(2025, 3, 1, 5, tzinfo=dt.timezone.utc)
-    # A date names the report day itself; an instant is that instant's day in the report timezone.
-    assert report_day(D(2025, 3, 1), ZoneInfo("Australia/Sydney")) == D(2025, 3, 1)
-    assert report_day(parse_setting_date("2025-03-01T20:00:00Z"), ZoneInfo("Australia/Sydney")) == D(2025, 3, 2)
-    assert report_day(parse_setting_date("2025-03-01T02:00:00Z"), ZoneInfo("America/New_York")) == D(2025, 2, 28)
-    assert bookmark_day("2025-03-04T00:00:00Z") == D(2025, 3, 4)
-    assert bookmark_day(None) is None
+def test_setting_dates_name_report_days_as_written():
+    # A date or a date-time names its calendar date, in every timezone: the time and offset never move it.
+    for written in ("2025-03-01", "2025-03-01T00:00:00Z", "2025-03-01T23:30:00-05:00", "2025-03-01T00:00:00+11:00"):
+        assert setting_day(written) == D(2025, 3, 1)
+    now = dt.datetime(2025, 3, 2, 3, 0, tzinfo=dt.timezone.utc)  # 22:00 on 1 March in New York, 14:00 on 2 March in Sydney
+    assert end_day(None, ZoneInfo("America/New_York"), now) == D(2025, 3, 1)
+    assert end_day(None, ZoneInfo("Australia/Sydney"), now) == D(2025, 3, 2)
+    assert end_day("2025-07-01T00:00:00Z", ZoneInfo("America/New_York"), now) == D(2025, 7, 1)
 
 
 @given(
@@ -109,7 +106,7 @@ def test_windows_cover_every_day_exactly_once(start, length, interval, max_days,
 )
 def test_incremental_start_never_skips_the_bookmark_day(start, bookmark_offset, lookback, interval):
     bookmark = start + dt.timedelta(days=bookmark_offset)
-    first = first_day(start, bookmark, lookback, interval)
+    first = _first(start, bookmark, lookback, interval)
     assert first >= start
     assert first <= max(start, bookmark)  # the bookmark's day (and the lookback before it) is read again
     assert first <= max(start, bookmark - dt.timedelta(days=lookback))

@@ -1,0 +1,97 @@
+"""Settings checks shared by the three taps: the schema's checks worded without values, then the dates.
+
+The SDK checks settings against the tap's JSON schema and fills in the defaults of settings left out, but
+its messages quote the offending value ("987650123 is not of type 'string'"), which for a secret setting is
+the secret. Here the schema is checked first on a copy, with messages that name the setting and never show
+its value; only a clean config goes on to the SDK's own check, which then fills in the defaults.
+
+This module is the same file in every tap (tests/test_shared_modules.py keeps it so).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import typing as t
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+
+from .report_days import setting_day
+
+if t.TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+_VALIDATOR = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)
+
+
+class CheckedSettingsTap(Tap):
+    """A tap whose bad settings fail before any request, each in one line naming the setting."""
+
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        """What the schema cannot say about the settings, one line each (tap-specific checks extend this)."""
+        return date_setting_errors(config)
+
+    # The SDK's settings check is the private _validate_config, with no public hook beside it: overridden here
+    # and only here. tests/test_shared_modules.py fails if the SDK stops calling it from Tap.__init__ or stops
+    # filling in defaults there.
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        config = copy.deepcopy(dict(self.config))
+        errors = [describe_schema_error(error) for error in _VALIDATOR(schema).iter_errors(config)]
+        if not errors:
+            super()._validate_config(raise_errors=raise_errors)  # fills in the defaults of settings left out
+            errors = self.setting_errors(self.config)
+        if errors and raise_errors:
+            raise ConfigValidationError(errors[0], errors=errors)
+        return errors
+
+
+def describe_schema_error(error: ValidationError) -> str:
+    """``<setting>: <what is wrong>``, never quoting the value (it may be a secret)."""
+    setting = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
+    if error.validator == "required":  # the message names the missing setting (from the schema): no value
+        missing = re.match(r"'([^']+)' is a required property", error.message)
+        name = missing.group(1) if missing else "a setting"
+        return f"{setting}.{name}: is required" if setting else f"{name}: is required"
+    setting = setting or "config"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        kinds = " or ".join(str(kind) for kind in expected if kind != "null")
+        return f"{setting}: must be of type {kinds}"
+    if error.validator in ("minimum", "maximum"):
+        return f"{setting}: must be at {'least' if error.validator == 'minimum' else 'most'} {error.validator_value}"
+    if error.validator == "enum":
+        return f"{setting}: must be one of {', '.join(map(str, error.validator_value))}"
+    return f"{setting}: fails the schema's {error.validator!r} rule"
+
+
+def date_setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    """``start_date`` and ``end_date`` are dates or date-times, and the end is not before the start."""
+    errors, days = [], {}
+    for name in ("start_date", "end_date"):
+        if config.get(name) is None:
+            continue
+        try:
+            days[name] = setting_day(config[name])
+        except ValueError:
+            errors.append(f"{name}: {config[name]!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time")
+    if len(days) == 2 and days["end_date"] < days["start_date"]:
+        errors.append(f"end_date: {config['end_date']} is before start_date {config['start_date']}")
+    return errors
+
+
+def timezone_error(name: str, value: t.Any, *also: str) -> list[str]:
+    """One line when ``value`` is neither an IANA timezone name nor one of ``also``."""
+    if not value or value in also:
+        return []
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        iana = "an IANA timezone name (e.g. America/New_York)"
+        names = f"{', '.join(also)} or {iana}" if also else iana
+        return [f"{name}: {value!r} is not {names}"]
+    return []
