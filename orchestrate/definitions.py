@@ -19,6 +19,7 @@ import os
 
 import dagster as dg
 from dagster_celery import celery_executor
+from dagster_celery.tags import DAGSTER_CELERY_QUEUE_TAG
 
 from orchestrate import meltano_command
 from orchestrate.project import Project, current
@@ -58,13 +59,17 @@ def migrate_op(project: Project) -> dg.OpDefinition:
     return migrate_system_database
 
 
-def shard_op(project: Project, shard: Shard, loader: str) -> dg.OpDefinition:
+def shard_op(project: Project, shard: Shard, loader: str, queue: str | None = None) -> dg.OpDefinition:
+    tags = {"shard": shard.name, "tap": shard.tap}
+    if queue:
+        tags[DAGSTER_CELERY_QUEUE_TAG] = queue
+
     @dg.op(
         name=op_name(shard.name),
         ins={"migrated": dg.In(dg.Nothing)},
         out=dg.Out(dg.Nothing),
         retry_policy=SHARD_RETRIES,
-        tags={"shard": shard.name, "tap": shard.tap},
+        tags=tags,
         description=f"meltano run {shard.name} {loader} ({len(shard.accounts)} {shard.setting})",
     )
     def run_shard(context: dg.OpExecutionContext) -> None:
@@ -90,7 +95,7 @@ def build(project: Project) -> dg.Definitions:
     settings = project.job()
     shards = project.shards()
     migrate = migrate_op(project)
-    shard_ops = [shard_op(project, shard, settings.loader) for shard in shards]
+    shard_ops = [shard_op(project, shard, settings.loader, settings.queues.get(shard.tap)) for shard in shards]
     models = models_op(project, settings.models)
 
     @dg.graph(name="ad_shards")

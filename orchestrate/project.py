@@ -25,6 +25,9 @@ class JobSettings:
     models: tuple[str, ...] = ()  # Meltano tasks run once every shard has landed: `meltano run <models...>`
     max_concurrent: int = 0  # shards at once under the multiprocess executor; 0: all of them
     schedule: str = "0 6 * * *"  # the daily run, cron, UTC
+    # tap -> Celery queue: its shards run only on workers serving that queue (`orchestrate.worker --queues`),
+    # e.g. every AdRoll OAuth shard on the one machine that holds the shared token file. Others: "dagster".
+    queues: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

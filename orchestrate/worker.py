@@ -1,7 +1,7 @@
 """Start one Celery worker of the sharded job, with its own Meltano run directory.
 
     python -m orchestrate.worker --run-dir /var/lib/ads-worker [--name w1] [--concurrency 4]
-                                 [--link-plugins /path/to/project/.meltano]
+                                 [--queues dagster,adroll] [--link-plugins /path/to/project/.meltano]
 
 Each worker keeps Meltano's system directory (plugin installs, each run's config and catalog files) apart
 from every other worker's, through MELTANO_SYS_DIR_ROOT: two runs on one machine never share a run file.
@@ -50,11 +50,12 @@ def prepare(run_dir: Path, link_from: Path | None) -> dict[str, str]:
     return env
 
 
-def celery_command(name: str, concurrency: int) -> list[str]:
+def celery_command(name: str, concurrency: int, queues: list[str]) -> list[str]:
     dagster_celery = Path(sys.executable).parent / "dagster-celery"
+    listen = [arg for queue in queues for arg in ("-q", queue)]
     return [
         str(dagster_celery), "worker", "start", "-A", "dagster_celery.app", "-y", str(CELERY_CONFIG), "-n", name,
-        "--", "--concurrency", str(concurrency),
+        *listen, "--", "--concurrency", str(concurrency),
     ]
 
 
@@ -63,12 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-dir", type=Path, required=True, help="this worker's Meltano system directory")
     parser.add_argument("--name", default=os.uname().nodename)
     parser.add_argument("--concurrency", type=int, default=4, help="shards this worker runs at once")
+    parser.add_argument("--queues", default="dagster",
+                        help="Celery queues to serve, comma-separated: dagster (every step) and those of job.queues")
     parser.add_argument("--link-plugins", type=Path, help="a .meltano directory whose plugin installs to link")
     args = parser.parse_args(argv)
     env = {**os.environ, **prepare(args.run_dir.resolve(), args.link_plugins)}
     # Steps import orchestrate.definitions: the worker needs this repository on its import path.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")]))
-    command = celery_command(args.name, args.concurrency)
+    command = celery_command(args.name, args.concurrency, args.queues.split(","))
     os.execve(command[0], command, env)
 
 

@@ -225,3 +225,23 @@ def test_the_repository_shards_file_is_generated_from_its_declaration(tmp_path):
     copy.write_text(generated)
     shards.generate(shards.DECLARATION, copy)
     assert copy.read_text() == generated
+
+
+def test_a_tap_can_keep_its_shards_on_one_celery_queue(tmp_path):
+    from orchestrate.definitions import build
+    from orchestrate.project import Project
+    from orchestrate.shards import generate
+
+    (tmp_path / "orchestrate").mkdir()
+    (tmp_path / "orchestrate" / "shards.yml").write_text(json.dumps({
+        "taps": {"tap-adroll": {"shards": 2, "accounts": ["E1", "E2"]}, "tap-rokt": {"shards": 1, "accounts": ["1"]}},
+        "job": {"queues": {"tap-adroll": "adroll"}, "models": ["dbt-postgres:build"]},
+    }))
+    generate(tmp_path / "orchestrate" / "shards.yml", tmp_path / "orchestrate" / "shards.meltano.yml")
+    job = build(Project(tmp_path)).resolve_job_def("ads_shards_celery")
+    queues = {node.name: node.definition.tags.get("dagster-celery/queue") for node in job.nodes}
+    assert queues == {"migrate_system_database": None, "tap_adroll__shard_1": "adroll", "tap_adroll__shard_2": "adroll",
+                      "tap_rokt__shard_1": None, "warehouse_models": None}
+    # The models wait for every shard.
+    assert {dep.node.name for dep in job.graph.dependency_structure.all_upstream_outputs_from_node("warehouse_models")} == {
+        "tap_adroll__shard_1", "tap_adroll__shard_2", "tap_rokt__shard_1"}
