@@ -162,11 +162,11 @@ def test_four_adroll_shards_share_rotating_oauth_tokens_through_one_token_file(s
         stack = _stack(server, tmp_path, request, {"tap-adroll": (advertisables, 4)}, ADROLL.env(oauth))
         job = stack.launch("ads_shards", name="job")
         assert job.wait() == 0, job.text()[-5000:]
-        assert STEP_RETRIED not in job.text()
 
         _assert_lands_one_serial_run(stack, ADROLL, ADROLL.settings(adroll.url, START, END))
         refreshes = [r for r in adroll.requests if r.path == "/auth/token" and r.status == 200]
         assert len(refreshes) >= 4  # tokens did expire and rotate during the run
+        # No shard was ever refused a refresh (a spent refresh token): each used the newest one.
         assert not [r for r in adroll.requests if r.path == "/auth/token" and r.status != 200]
         saved = json.loads(token_file.read_text())
         usable = [token for token, unused in adroll.tokens.refresh.items() if unused]
