@@ -7,9 +7,10 @@ One graph, two executors:
   broker and result backend from ORCHESTRATE_CELERY_BROKER and ORCHESTRATE_CELERY_BACKEND.
 
 Steps: ``meltano upgrade database`` once (parallel first runs would race on the migrations), then one op
-per shard running ``meltano run <shard> <loader>`` (never ``--force``: Meltano refuses a second run of a
-shard that is running; ``--no-install``: plugins are installed once per run directory, when a worker starts,
-never by shards racing each other to install their common parent), then the models (``meltano run <models...>``) once every shard has landed.
+per shard running ``meltano run --no-install <shard> <loader>`` (never ``--force``: Meltano refuses a second
+run of a shard that is running; ``--no-install``: plugins are installed once per run directory, when a worker
+starts, never by shards racing each other to install their common parent), then the models
+(``meltano run <job.models>``) once every shard has landed. ``job.queues`` pins a tap's shards to a Celery queue.
 A daily schedule runs the job named by ORCHESTRATE_EXECUTOR (``multiprocess``, the default, or ``celery``).
 """
 
