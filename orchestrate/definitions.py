@@ -1,4 +1,4 @@
-"""The Dagster code location: ``dagster dev -m orchestrate.definitions`` (or a workspace entry).
+"""The Dagster code location: ``-m orchestrate.definitions`` (``dagster job execute``, ``dagster-daemon run``).
 
 One graph, two executors:
 - ``ads_shards``: the multiprocess executor, every shard of orchestrate/shards.meltano.yml at once on this
