@@ -245,3 +245,15 @@ def test_a_tap_can_keep_its_shards_on_one_celery_queue(tmp_path):
     # The models wait for every shard.
     assert {dep.node.name for dep in job.graph.dependency_structure.all_upstream_outputs_from_node("warehouse_models")} == {
         "tap_adroll__shard_1", "tap_adroll__shard_2", "tap_rokt__shard_1"}
+
+
+def test_the_dagster_libraries_are_pinned_to_the_release_of_dagster():
+    from importlib.metadata import version
+
+    pins = dict(line.split("==") for line in (Path(__file__).parent.parent / "requirements-orchestrate.txt")
+                .read_text().splitlines() if "==" in line)
+    major, minor, patch = pins["dagster"].split(".")
+    assert (major, minor) == ("1", "13")
+    # Dagster's libraries are numbered 0.(minor + 16).patch for dagster 1.minor.patch.
+    assert pins["dagster-celery"] == pins["dagster-postgres"] == f"0.{int(minor) + 16}.{patch}"
+    assert {name: version(name) for name in pins} == pins
