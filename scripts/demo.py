@@ -54,7 +54,8 @@ def main() -> int:
     os.chdir(ROOT)
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    start_date = (dt.date.today() - dt.timedelta(days=DEMO_DAYS)).isoformat()
+    # The date-time form most Meltano users write: the tap names report days by its calendar date.
+    start_date = f"{(dt.date.today() - dt.timedelta(days=DEMO_DAYS)).isoformat()}T00:00:00Z"
     for source in SOURCES:
         env[f"{source.tap.upper().replace('-', '_')}_START_DATE"] = start_date
 

@@ -61,11 +61,11 @@ class TapAdRoll(CheckedSettingsTap):
         ),
         th.Property(
             "start_date", th.DateTimeType, required=True, title="Start date",
-            description="First report day to extract on a first run (a date is midnight UTC)",
+            description="First report day to extract on a first run. Its calendar date names the report day (AdRoll report days are UTC days); a time of day or an offset in the setting is ignored",
         ),
         th.Property(
             "end_date", th.DateTimeType, title="End date",
-            description="Extract report days before this day (exclusive; default: today, so whole days only)",
+            description="First report day not to extract, named by its calendar date as start_date is. Default: today (UTC), so only whole days",
         ),
         th.Property(
             "lookback_window_days", th.IntegerType(minimum=0), default=3, title="Lookback window (days)",

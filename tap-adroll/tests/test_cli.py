@@ -9,7 +9,7 @@ from pathlib import Path
 
 from emulators.testing import tap_executable
 
-from conftest import CLIENT_ID, PAT
+from adroll_support import CLIENT_ID, PAT
 
 EXPECTED = {
     "organization": (["eid"], None),

@@ -11,7 +11,7 @@ import requests
 from emulators.adroll import AdRollEmulator
 from emulators.facts import convert_cents
 
-from conftest import CLIENT_ID, CLIENT_SECRET, PAT, REFRESH_TOKEN
+from adroll_support import CLIENT_ID, CLIENT_SECRET, PAT, REFRESH_TOKEN
 
 PAT_HEADERS = {"Authorization": f"Token {PAT}"}
 

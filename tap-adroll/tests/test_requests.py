@@ -14,7 +14,7 @@ from tap_adroll.client import QuotaExhaustedError
 from tap_adroll.tap import TapAdRoll
 from tap_adroll.windows import Window, WindowPaginator
 
-from conftest import CLIENT_ID, PAT
+from adroll_support import CLIENT_ID, PAT
 
 BASE = {"api_key": CLIENT_ID, "personal_access_token": PAT, "start_date": "2025-03-01", "api_url": "http://127.0.0.1:9"}
 

@@ -8,7 +8,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_adroll.tap import TapAdRoll
 
-from conftest import CLIENT_ID, PAT, make_emulator
+from adroll_support import CLIENT_ID, PAT, make_emulator
 
 _EMULATOR = make_emulator().start()
 atexit.register(_EMULATOR.stop)

@@ -13,7 +13,7 @@ import pytest
 from emulators.adroll import AdRollEmulator
 from emulators.testing import run_tap
 
-from conftest import END, PAT, REPORT_STREAMS, START, assert_no_secrets, catalog_for, make_emulator
+from adroll_support import END, PAT, REPORT_STREAMS, START, assert_no_secrets, catalog_for, make_emulator
 
 KINDS = {"ad_report": "ad", "campaign_report": "campaign", "advertisable_report": "advertisable"}
 

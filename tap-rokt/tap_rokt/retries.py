@@ -137,7 +137,8 @@ class RetryingStream(RESTStream):
                 raise self.gave_up(str(exc), exc) from None
             except (requests.RequestException, ConnectionError) as exc:
                 self.count_request()
-                what = f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}"
+                url = urlsplit(prepared_request.url or "")
+                what = f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}, connecting to {url.scheme}://{url.netloc}/"
                 raise self.gave_up(what, exc) from None
 
         return call

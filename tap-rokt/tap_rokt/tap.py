@@ -50,9 +50,9 @@ class TapRokt(CheckedSettingsTap):
         th.Property("app_secret", th.StringType, required=True, secret=True, title="App Secret", description="Rokt App Secret"),
         th.Property(
             "start_date", th.DateTimeType, title="Start date", required=True,
-            description="First report day to extract on a first run (a date names a report day in the report's timezone)",
+            description="First report day to extract on a first run. Its calendar date names the report day in each account's timezone; a time of day or an offset in the setting is ignored",
         ),
-        th.Property("end_date", th.DateTimeType, title="End date", description="Extract report days before this day (default: today, so whole days only)"),
+        th.Property("end_date", th.DateTimeType, title="End date", description="First report day not to extract, named by its calendar date as start_date is. Default: today in each account's timezone, so only whole days"),
         th.Property(
             "lookback_window_days", th.IntegerType(minimum=0), title="Lookback window (days)", default=7,
             description="Days before the bookmark that every incremental run extracts again (Rokt restates recent days)",

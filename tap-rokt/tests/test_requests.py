@@ -9,7 +9,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from conftest import ACCOUNT_IDS
+from rokt_support import ACCOUNT_IDS
 from tap_rokt import schemas
 from tap_rokt.streams import ReportDefinition, ReportStream
 from tap_rokt.tap import TapRokt

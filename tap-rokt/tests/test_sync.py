@@ -6,9 +6,8 @@ import base64
 
 import pytest
 
-from conftest import ACCOUNT_IDS, APP_ID, APP_SECRET, END, START
+from rokt_support import ACCOUNT_IDS, APP_ID, APP_SECRET, END, START, by_key, daily_sums, days, report_rows
 from emulators.testing import run_tap
-from truth import by_key, daily_sums, days, report_rows
 
 USD_ACCOUNT, AUD_ACCOUNT, EMPTY_ACCOUNT = ACCOUNT_IDS
 CAMPAIGN_KEY = ("account_id", "datetime", "campaign_id")
