@@ -21,6 +21,16 @@ from sources import SOURCES
 import unified
 
 START, END, LATER_END = "2025-03-01", "2025-03-15", "2025-03-18"
+# What the unified tables leave null, per level: (platform, column), for every row (README, "Where each column
+# comes from"): AdRoll states no report timezone and reports no conversions, Rokt no conversion value and no
+# campaign names.
+_ADROLL_NULLS = {("adroll", "report_timezone"): "all", ("adroll", "conversions"): "all", ("adroll", "conversions_value"): "all"}
+UNIFIED_NULLS = {
+    "account": {**_ADROLL_NULLS, ("rokt", "conversions_value"): "all"},
+    "campaign": {**_ADROLL_NULLS, ("rokt", "conversions_value"): "all", ("rokt", "campaign_name"): "all"},
+    "ad_group": _ADROLL_NULLS,
+    "ad": _ADROLL_NULLS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +116,7 @@ def test_job_lands_every_record_then_resumes_incrementally(loader, meltano, emul
         assert results == {"model": {"success": 14}, "test": {"pass": 43}}
         assert unified.landed(query) == unified.merged(expected_by_source)
         assert unified.duplicate_keys(query) == {level: 0 for level in unified.LEVELS}
+        assert unified.null_columns(query) == UNIFIED_NULLS
 
     run_job(END)
     first = {}

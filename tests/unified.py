@@ -126,3 +126,27 @@ def dbt_results(target_path: Path) -> dict[str, dict[str, int]]:
     for result in results:
         out[result["unique_id"].split(".")[0]][result["status"]] += 1
     return {kind: dict(counts) for kind, counts in out.items()}
+
+
+NULLABLE = ("account_name", "campaign_name", "ad_group_name", "ad_name", "report_timezone", "conversions", "conversions_value")
+
+
+def null_columns(query) -> dict[str, dict[tuple[str, str], str]]:
+    """Per level, the (platform, column) pairs of NULLABLE columns that hold nulls: "all" rows or only "some"."""
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for level in LEVELS:
+        table = f"{SCHEMA}.ad_reporting__{level}_report"
+        columns = [c for c in NULLABLE if not c.endswith("_name") or c[: -len("_name")] in _levels_up_to(level)]
+        counts = ", ".join(f"count({column})" for column in columns)
+        found = {}
+        for platform, rows, *present in query(f"select platform, count(*), {counts} from {table} group by platform"):
+            for column, count in zip(columns, present):
+                if count < rows:
+                    found[(platform, column)] = "all" if count == 0 else "some"
+        out[level] = found
+    return out
+
+
+def _levels_up_to(level: str) -> list[str]:
+    order = list(LEVELS)
+    return order[: order.index(level) + 1]
