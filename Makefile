@@ -6,7 +6,7 @@ TAPS := $(wildcard tap-*)
 # Each tap's tests run in their own pytest process (each tap is its own package); then the cross-tap tests.
 SUITES := $(TAPS:%=%/tests) tests
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo lint test bench clean
 
 setup: $(VENV)/.ready
 
@@ -20,7 +20,12 @@ $(VENV)/.ready: requirements-dev.txt pyproject.toml $(TAPS:%=%/pyproject.toml) m
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
 
-test: setup
+# Lint and types first: ruff over the repository, mypy over the three packages (configured in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	@status=0; for suite in $(SUITES); do \
 		echo "==> pytest $$suite"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \

@@ -10,7 +10,9 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-from emulators.server import Emulator
+
+if t.TYPE_CHECKING:
+    from emulators.server import Emulator
 
 
 @dataclasses.dataclass(frozen=True)

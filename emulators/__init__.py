@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
-from emulators.server import Emulator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulators.server import Emulator
 
 # Provider name -> "module:class"; `python -m emulators` serves all of them.
 PROVIDERS = {

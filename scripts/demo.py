@@ -48,8 +48,16 @@ class Source:
 SOURCES = [
     Source("rokt", "tap-rokt", "tap_rokt", "campaign_report", "account_id", "datetime", "gross_cost", "currency_code"),
     Source("adroll", "tap-adroll", "tap_adroll", "advertisable_report", "eid", "date", "cost", "currency"),
-    Source("mediamath", "tap-mediamath", "tap_mediamath", "performance", "campaign_id", "agg_timestamp", "total_spend",
-           "campaign_currency_code"),
+    Source(
+        "mediamath",
+        "tap-mediamath",
+        "tap_mediamath",
+        "performance",
+        "campaign_id",
+        "agg_timestamp",
+        "total_spend",
+        "campaign_currency_code",
+    ),
 ]
 
 
@@ -84,12 +92,20 @@ def main() -> int:
         step("Second run: meltano run ads-to-duckdb again (incremental: from each bookmark minus the lookback)")
         seconds, log = run_job(env)
         print(f"    done in {seconds:.1f} s; {dbt_outcome(log)}; what each report stream re-read:")
-        for line in sorted(set(re.findall(r"(\w+: (?:account|advertisable|organization) \S+, report days .*?window\(s\).*?)(?:\s*cmd_type|$)", log, re.M))):
+        for line in sorted(
+            set(
+                re.findall(
+                    r"(\w+: (?:account|advertisable|organization) \S+, report days .*?window\(s\).*?)(?:\s*cmd_type|$)", log, re.MULTILINE
+                )
+            )
+        ):
             print("     ", line.strip())
         rows_after_second = summarize(quiet=True)
         same = rows_after_first == rows_after_second
-        print(f"    warehouse rows: {sum(rows_after_first.values())} before, {sum(rows_after_second.values())} after "
-              f"({'unchanged: re-read days were upserted by primary key' if same else 'changed'})")
+        print(
+            f"    warehouse rows: {sum(rows_after_first.values())} before, {sum(rows_after_second.values())} after "
+            f"({'unchanged: re-read days were upserted by primary key' if same else 'changed'})"
+        )
         step(f"The unified model: {UNIFIED_CAMPAIGNS}, totals per platform, currency and month")
         print_unified_totals()
         return 0 if same else 1
@@ -131,12 +147,24 @@ def print_unified_totals() -> None:
         from {UNIFIED_CAMPAIGNS} group by all order by platform, currency, month"""
     header = ("platform", "currency", "month", "campaigns", "rows", "impressions", "clicks", "spend", "spend_usd", "conversions")
     widths = (10, 8, 7, 9, 5, 12, 9, 14, 14, 11)
-    print("    " + " ".join(f"{name:>{width}}" if i > 2 else f"{name:<{width}}" for i, (name, width) in enumerate(zip(header, widths))))
+    print(
+        "    "
+        + " ".join(f"{name:>{width}}" if i > 2 else f"{name:<{width}}" for i, (name, width) in enumerate(zip(header, widths, strict=False)))
+    )
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
         for row in db.execute(query).fetchall():
-            cells = [f"{row[0]:<10}", f"{row[1]:<8}", f"{row[2]:<7}", f"{row[3]:>9}", f"{row[4]:>5}", f"{row[5]:>12,}",
-                     f"{row[6]:>9,}", f"{row[7]:>14,.2f}", f"{row[8]:>14,.2f}" if row[8] is not None else " " * 14,
-                     f"{row[9]:>11,.0f}" if row[9] is not None else " " * 11]
+            cells = [
+                f"{row[0]:<10}",
+                f"{row[1]:<8}",
+                f"{row[2]:<7}",
+                f"{row[3]:>9}",
+                f"{row[4]:>5}",
+                f"{row[5]:>12,}",
+                f"{row[6]:>9,}",
+                f"{row[7]:>14,.2f}",
+                f"{row[8]:>14,.2f}" if row[8] is not None else " " * 14,
+                f"{row[9]:>11,.0f}" if row[9] is not None else " " * 11,
+            ]
             print("    " + " ".join(cells))
 
 
@@ -145,9 +173,12 @@ def summarize(quiet: bool = False) -> dict[str, int]:
     counts: dict[str, int] = {}
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
         for source in SOURCES:
-            tables = [name for (name,) in db.execute(
-                "select table_name from information_schema.tables where table_schema = ? order by 1", [source.schema]
-            ).fetchall()]
+            tables = [
+                name
+                for (name,) in db.execute(
+                    "select table_name from information_schema.tables where table_schema = ? order by 1", [source.schema]
+                ).fetchall()
+            ]
             if not quiet:
                 print(f"    {source.tap} -> schema {source.schema}")
             for table in tables:

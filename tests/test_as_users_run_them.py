@@ -12,7 +12,6 @@ import socketserver
 import subprocess
 import threading
 import typing as t
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,9 @@ from emulators.adroll import AdRollEmulator
 from emulators.mediamath import MediaMathEmulator
 from emulators.rokt import RoktEmulator
 from emulators.testing import run_tap, select, tap_executable
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 NEW_YORK, SYDNEY, LONDON = "3286272607917027328", "3286272607917027329", "3286272607917027330"
 WEST_AND_EAST = {"start_date": "2025-01-01T00:00:00Z", "end_date": "2025-02-01T00:00:00Z"}
@@ -30,13 +32,22 @@ SECRET_NUMBER = 987650123
 REQUIRED = {
     "tap-rokt": {"app_id": "app-id-1", "app_secret": "app-secret-Qw3rty", "start_date": "2025-01-01T00:00:00Z"},
     "tap-adroll": {"api_key": "client-id-1", "personal_access_token": "pat-Zx9Vb7", "start_date": "2025-01-01T00:00:00Z"},
-    "tap-mediamath": {"client_id": "client-id-1", "client_secret": "client-secret-Lk4Jh2", "username": "u@example.com",
-                      "password": "password-Mn8Bv6", "organization_id": 100001, "start_date": "2025-01-01T00:00:00Z"},
+    "tap-mediamath": {
+        "client_id": "client-id-1",
+        "client_secret": "client-secret-Lk4Jh2",
+        "username": "u@example.com",
+        "password": "password-Mn8Bv6",
+        "organization_id": 100001,
+        "start_date": "2025-01-01T00:00:00Z",
+    },
 }
 # The documented production host each tap asks first with those settings (the token endpoint, or the API itself).
 PRODUCTION_HOSTS = {"tap-rokt": "api.rokt.com:443", "tap-adroll": "services.adroll.com:443", "tap-mediamath": "auth.mediamath.com:443"}
-SECRETS = {"tap-rokt": ["app_secret"], "tap-adroll": ["personal_access_token", "access_token", "refresh_token", "client_secret"],
-           "tap-mediamath": ["client_secret", "password"]}
+SECRETS = {
+    "tap-rokt": ["app_secret"],
+    "tap-adroll": ["personal_access_token", "access_token", "refresh_token", "client_secret"],
+    "tap-mediamath": ["client_secret", "password"],
+}
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -57,8 +68,13 @@ def start(tap: str, config: dict, folder: Path, *args: str, env: dict | None = N
     """The tap as a process, with its config in a file: several can run at once."""
     path = folder / f"{tap}-{len(list(folder.iterdir()))}.json"
     path.write_text(json.dumps(config))
-    return subprocess.Popen([tap_executable(tap), "--config", str(path), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [tap_executable(tap), "--config", str(path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
@@ -84,7 +100,7 @@ class RefusingProxy(socketserver.ThreadingTCPServer):
                 line = self.rfile.readline().decode("latin-1").split()
                 while self.rfile.readline() not in (b"\r\n", b""):
                     pass
-                if len(line) >= 2 and line[0] == "CONNECT":  # noqa: PLR2004
+                if len(line) >= 2 and line[0] == "CONNECT":
                     proxy.connects.append(line[1])
                 self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
@@ -118,7 +134,7 @@ def test_only_the_required_settings_aim_at_the_production_hosts_and_fail_in_one_
         line = assert_one_clean_line(stderr, f"https://{host}/", "the proxy refused the connection", "gave up after 6 tries")
         for secret in (value for name, value in REQUIRED[tap].items() if name in SECRETS[tap]):
             assert secret not in stdout + stderr
-        print(f"{tap}: {line.split('| ', 3)[-1]}")  # noqa: T201 - the closing note quotes these lines
+        print(f"{tap}: {line.split('| ', 3)[-1]}")
     # One CONNECT per try, to the production host of each tap and to nothing else.
     assert sorted(set(proxy.connects)) == sorted(PRODUCTION_HOSTS.values())
     for host in PRODUCTION_HOSTS.values():
@@ -128,14 +144,19 @@ def test_only_the_required_settings_aim_at_the_production_hosts_and_fail_in_one_
 # ---------------------------------------------------------------------- report days west and east of UTC
 
 
-def _days(records: list[dict], field: str, key: str | None = None, value: t.Any = None) -> list[str]:  # noqa: ANN401
+def _days(records: list[dict], field: str, key: str | None = None, value: t.Any = None) -> list[str]:
     return sorted({r[field][:10] for r in records if key is None or r[key] == value})
 
 
 def test_rokt_date_time_settings_name_the_same_report_days_in_new_york_and_sydney():
     with RoktEmulator() as emulator:
-        config = {"app_id": emulator.app_id, "app_secret": emulator.app_secret, "api_url": emulator.url, **WEST_AND_EAST,
-                  "account_ids": [NEW_YORK, SYDNEY]}
+        config = {
+            "app_id": emulator.app_id,
+            "app_secret": emulator.app_secret,
+            "api_url": emulator.url,
+            **WEST_AND_EAST,
+            "account_ids": [NEW_YORK, SYDNEY],
+        }
         first = run_tap("tap-rokt", config)
         assert first.returncode == 0, first.stderr[-3000:]
         for account in (NEW_YORK, SYDNEY):
@@ -154,8 +175,13 @@ def test_rokt_date_time_settings_name_the_same_report_days_in_new_york_and_sydne
 
 def test_adroll_date_time_settings_name_their_calendar_dates():
     with AdRollEmulator() as emulator:
-        config = {"api_key": emulator.client_id, "personal_access_token": emulator.personal_access_token,
-                  "api_url": emulator.url, "start_date": "2025-01-01T00:00:00-05:00", "end_date": "2025-01-08T23:00:00+10:00"}
+        config = {
+            "api_key": emulator.client_id,
+            "personal_access_token": emulator.personal_access_token,
+            "api_url": emulator.url,
+            "start_date": "2025-01-01T00:00:00-05:00",
+            "end_date": "2025-01-08T23:00:00+10:00",
+        }
         run = run_tap("tap-adroll", config, catalog=select(_catalog("tap-adroll", config), ["advertisable_report"]))
         assert run.returncode == 0, run.stderr[-3000:]
         asked = [call.query["start_date"][0] for call in emulator.calls(r"/report/advertisable$")]
@@ -168,9 +194,15 @@ def test_mediamath_date_time_settings_name_the_same_report_days_in_any_time_zone
     """``time_zone`` applies where the dataset takes one (performance-hourly); the performance dataset is UTC."""
     hourly = {"name": "hourly", "dataset": "performance-hourly", "fields": ["campaign_id", "impressions"], "rollup": "by_day"}
     with MediaMathEmulator() as emulator:
-        config = {**emulator.credentials, "organization_id": 100001, "api_url": f"{emulator.url}/reporting/v2",
-                  "auth_url": f"{emulator.url}/oauth/token", **WEST_AND_EAST, "reports": [hourly],
-                  **({"time_zone": zone} if zone else {})}
+        config = {
+            **emulator.credentials,
+            "organization_id": 100001,
+            "api_url": f"{emulator.url}/reporting/v2",
+            "auth_url": f"{emulator.url}/oauth/token",
+            **WEST_AND_EAST,
+            "reports": [hourly],
+            **({"time_zone": zone} if zone else {}),
+        }
         first = run_tap("tap-mediamath", config)
         assert first.returncode == 0, first.stderr[-3000:]
         for stream in ("performance", "hourly"):
@@ -184,7 +216,7 @@ def test_mediamath_date_time_settings_name_the_same_report_days_in_any_time_zone
 
 
 def _catalog(tap: str, config: dict) -> dict:
-    from emulators.testing import discover  # noqa: PLC0415
+    from emulators.testing import discover
 
     return discover(tap, config)
 
@@ -198,8 +230,9 @@ def test_a_secret_of_the_wrong_type_is_named_and_never_shown(loglevel, tmp_path)
     for tap, secrets in SECRETS.items():
         for secret in secrets:
             config = {**REQUIRED[tap], secret: SECRET_NUMBER}
-            for mode in ((), ("--discover",)):
-                running.append((tap, secret, mode, start(tap, config, tmp_path, *mode, env={"LOGLEVEL": loglevel})))
+            running += [
+                (tap, secret, mode, start(tap, config, tmp_path, *mode, env={"LOGLEVEL": loglevel})) for mode in ((), ("--discover",))
+            ]
     for tap, secret, mode, process in running:
         returncode, stdout, stderr = finish(process)
         # tap-adroll's catalog is static: its discovery warns about the settings but needs none of them.
@@ -221,20 +254,26 @@ def test_rejected_credentials_and_an_unreachable_api_fail_in_one_line_in_discove
         cases = {
             ("tap-rokt", "rejected"): ({**REQUIRED["tap-rokt"], "api_url": rokt.url}, "refused the credentials"),
             ("tap-rokt", "unreachable"): ({**REQUIRED["tap-rokt"], "api_url": unreachable}, "the host cannot be reached"),
-            ("tap-adroll", "rejected"): ({**REQUIRED["tap-adroll"], "api_url": adroll.url, "api_key": adroll.client_id},
-                                         "check personal_access_token and api_key"),
+            ("tap-adroll", "rejected"): (
+                {**REQUIRED["tap-adroll"], "api_url": adroll.url, "api_key": adroll.client_id},
+                "check personal_access_token and api_key",
+            ),
             ("tap-adroll", "unreachable"): ({**REQUIRED["tap-adroll"], "api_url": unreachable}, "the host cannot be reached"),
-            ("tap-mediamath", "rejected"): ({**REQUIRED["tap-mediamath"], "api_url": f"{mediamath.url}/reporting/v2",
-                                             "auth_url": f"{mediamath.url}/oauth/token"}, "refused the credentials"),
-            ("tap-mediamath", "unreachable"): ({**REQUIRED["tap-mediamath"], "api_url": f"{unreachable}/reporting/v2",
-                                                "auth_url": f"{unreachable}/oauth/token"}, "the host cannot be reached"),
+            ("tap-mediamath", "rejected"): (
+                {**REQUIRED["tap-mediamath"], "api_url": f"{mediamath.url}/reporting/v2", "auth_url": f"{mediamath.url}/oauth/token"},
+                "refused the credentials",
+            ),
+            ("tap-mediamath", "unreachable"): (
+                {**REQUIRED["tap-mediamath"], "api_url": f"{unreachable}/reporting/v2", "auth_url": f"{unreachable}/oauth/token"},
+                "the host cannot be reached",
+            ),
         }
         running = []
         for (tap, case), (config, fragment) in cases.items():
             # Only tap-rokt asks the API during discovery (report schemas come from each account's help listing);
             # the other two build their catalogs without a request, so only their syncs can fail.
-            for mode in ((), ("--discover",)) if tap == "tap-rokt" else ((),):
-                running.append((tap, case, mode, fragment, start(tap, config, tmp_path, *mode)))
+            modes = ((), ("--discover",)) if tap == "tap-rokt" else ((),)
+            running += [(tap, case, mode, fragment, start(tap, config, tmp_path, *mode)) for mode in modes]
         for tap, case, mode, fragment, process in running:
             returncode, stdout, stderr = finish(process)
             assert returncode == 1, (tap, case, mode, stderr[-2000:])
@@ -248,8 +287,14 @@ def test_rejected_credentials_and_an_unreachable_api_fail_in_one_line_in_discove
 
 def test_after_an_empty_partition_the_next_run_asks_nothing_older_than_the_lookback():
     with RoktEmulator() as emulator:
-        config = {"app_id": emulator.app_id, "app_secret": emulator.app_secret, "api_url": emulator.url,
-                  "start_date": "2024-01-01T00:00:00Z", "end_date": "2025-03-01T00:00:00Z", "account_ids": [LONDON]}
+        config = {
+            "app_id": emulator.app_id,
+            "app_secret": emulator.app_secret,
+            "api_url": emulator.url,
+            "start_date": "2024-01-01T00:00:00Z",
+            "end_date": "2025-03-01T00:00:00Z",
+            "account_ids": [LONDON],
+        }
         first = run_tap("tap-rokt", config)  # the London account has no campaign or transaction data
         assert first.returncode == 0, first.stderr[-3000:]
         assert first.records("campaign_report") == [] and first.records("transaction_report") == []
@@ -262,9 +307,15 @@ def test_after_an_empty_partition_the_next_run_asks_nothing_older_than_the_lookb
         assert f"account {LONDON}, report days 2025-02-21..2025-03-03 (Europe/London), 1 window(s)" in later.stderr
 
     with MediaMathEmulator() as emulator:  # an advertiser filter that matches nothing: complete, empty windows
-        config = {**emulator.credentials, "organization_id": 100001, "api_url": f"{emulator.url}/reporting/v2",
-                  "auth_url": f"{emulator.url}/oauth/token", "advertiser_ids": [999999],
-                  "start_date": "2024-01-01T00:00:00Z", "end_date": "2025-03-01T00:00:00Z"}
+        config = {
+            **emulator.credentials,
+            "organization_id": 100001,
+            "api_url": f"{emulator.url}/reporting/v2",
+            "auth_url": f"{emulator.url}/oauth/token",
+            "advertiser_ids": [999999],
+            "start_date": "2024-01-01T00:00:00Z",
+            "end_date": "2025-03-01T00:00:00Z",
+        }
         first = run_tap("tap-mediamath", config)
         assert first.returncode == 0, first.stderr[-3000:]
         assert first.records() == []
@@ -273,4 +324,3 @@ def test_after_an_empty_partition_the_next_run_asks_nothing_older_than_the_lookb
         assert later.returncode == 0, later.stderr[-3000:]
         assert len(emulator.calls(r"/reporting/v2/performance$")) == 1
         assert "report days 2025-02-25..2025-03-03 (UTC), 1 window(s)" in later.stderr
-

@@ -8,12 +8,12 @@ import datetime as dt
 import importlib
 import inspect
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.plugin_base import PluginBase
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"tap-rokt": "tap_rokt", "tap-adroll": "tap_adroll", "tap-mediamath": "tap_mediamath"}
@@ -36,7 +36,7 @@ def test_every_tap_has_the_same_file_map():
 
 # ---------------------------------------------------------------------- report days (tap_rokt's copy)
 
-from tap_rokt.report_days import day_span, end_day, first_day, setting_day  # noqa: E402
+from tap_rokt.report_days import day_span, end_day, first_day, setting_day
 
 
 @pytest.mark.parametrize(
@@ -48,12 +48,12 @@ def test_a_setting_names_its_calendar_date_whatever_its_time_and_offset(written)
 
 @pytest.mark.parametrize("written", ["yesterday", "2025-13-01", "01/02/2025", "", "2025-01-01Tnoon"])
 def test_what_is_not_a_date_is_refused(written):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a date"):
         setting_day(written)
 
 
 def test_without_end_date_the_run_stops_before_today_in_the_report_timezone():
-    now = dt.datetime(2025, 7, 1, 2, 0, tzinfo=dt.timezone.utc)  # 22:00 on 30 June in New York, noon on 1 July in Sydney
+    now = dt.datetime(2025, 7, 1, 2, 0, tzinfo=dt.UTC)  # 22:00 on 30 June in New York, noon on 1 July in Sydney
     assert end_day(None, ZoneInfo("America/New_York"), now) == dt.date(2025, 6, 30)
     assert end_day(None, ZoneInfo("Australia/Sydney"), now) == dt.date(2025, 7, 1)
     assert end_day("2025-07-01T00:00:00Z", ZoneInfo("America/New_York"), now) == dt.date(2025, 7, 1)
@@ -71,7 +71,7 @@ def test_first_day_rereads_the_lookback_and_never_goes_before_start():
 
 # ---------------------------------------------------------------------- retries
 
-from tap_rokt.retries import MAX_WAIT_SECONDS, retry_after_seconds, wait_before_retry  # noqa: E402
+from tap_rokt.retries import MAX_WAIT_SECONDS, retry_after_seconds, wait_before_retry
 
 
 def _response(status: int, headers: dict | None = None) -> requests.Response:
@@ -84,7 +84,7 @@ def _response(status: int, headers: dict | None = None) -> requests.Response:
 def test_retry_after_in_seconds_or_as_a_date():
     assert retry_after_seconds(_response(429, {"Retry-After": "7"})) == 7.0
     assert retry_after_seconds(_response(429)) is None
-    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert 25 <= retry_after_seconds(_response(429, {"Retry-After": future})) <= 30
     assert retry_after_seconds(_response(429, {"Retry-After": "36000"})) == 36000.0  # uncapped: a spent quota says so
 
@@ -103,8 +103,11 @@ def test_waits_honour_retry_after_capped_grow_with_jitter_and_skip_after_a_401()
 @pytest.mark.parametrize("tap", PACKAGES)
 def test_a_secret_of_the_wrong_type_is_named_never_shown(tap):
     module = importlib.import_module(f"{PACKAGES[tap]}.tap")
-    tap_class = {"tap-rokt": getattr(module, "TapRokt", None), "tap-adroll": getattr(module, "TapAdRoll", None),
-                 "tap-mediamath": getattr(module, "TapMediaMath", None)}[tap]
+    tap_class = {
+        "tap-rokt": getattr(module, "TapRokt", None),
+        "tap-adroll": getattr(module, "TapAdRoll", None),
+        "tap-mediamath": getattr(module, "TapMediaMath", None),
+    }[tap]
     schema = tap_class.config_jsonschema["properties"]
     for name in (name for name, spec in schema.items() if spec.get("secret")):
         with pytest.raises(ConfigValidationError) as raised:
@@ -129,7 +132,6 @@ def test_the_sdk_and_backoff_still_write_the_lines_the_taps_drop():
     """cli.RepeatedLinesFilter drops three log lines by their templates; if a dependency rewords one, it shows."""
     import backoff._common
     from singer_sdk.streams import core
-
     from tap_rokt.cli import REPEATED_LINES
 
     sources = inspect.getsource(backoff._common) + inspect.getsource(core.Stream.sync)

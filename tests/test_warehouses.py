@@ -13,12 +13,12 @@ import contextlib
 import duckdb
 import psycopg
 import pytest
+import unified
+from postgres import postgres_server
+from sources import SOURCES
 
 from emulators import emulator_class
 from emulators.testing import run_tap
-from postgres import postgres_server
-from sources import SOURCES
-import unified
 
 START, END, LATER_END = "2025-03-01", "2025-03-15", "2025-03-18"
 # What the unified tables leave null, per level: (platform, column), for every row (README, "Where each column
@@ -115,7 +115,7 @@ def test_job_lands_every_record_then_resumes_incrementally(loader, meltano, emul
         results = unified.dbt_results(dbt_target)
         assert results == {"model": {"success": 14}, "test": {"pass": 43}}
         assert unified.landed(query) == unified.merged(expected_by_source)
-        assert unified.duplicate_keys(query) == {level: 0 for level in unified.LEVELS}
+        assert unified.duplicate_keys(query) == dict.fromkeys(unified.LEVELS, 0)
         assert unified.null_columns(query) == UNIFIED_NULLS
 
     run_job(END)

@@ -11,7 +11,6 @@ import typing as t
 
 import pytest
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
-
 from tap_rokt.writer import CheckpointFlushingWriter  # the same class in every tap
 
 
@@ -25,7 +24,7 @@ class _TrickleStdout(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, chunk) -> int:  # noqa: ANN001
+    def write(self, chunk) -> int:
         taken = bytes(chunk[:1000])
         self.data += taken
         self.writes += 1

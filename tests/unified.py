@@ -8,7 +8,10 @@ import collections
 import dataclasses
 import json
 from decimal import Decimal
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SCHEMA = "ad_reporting"
 
@@ -140,7 +143,7 @@ def null_columns(query) -> dict[str, dict[tuple[str, str], str]]:
         counts = ", ".join(f"count({column})" for column in columns)
         found = {}
         for platform, rows, *present in query(f"select platform, count(*), {counts} from {table} group by platform"):
-            for column, count in zip(columns, present):
+            for column, count in zip(columns, present, strict=False):
                 if count < rows:
                     found[(platform, column)] = "all" if count == 0 else "some"
         out[level] = found

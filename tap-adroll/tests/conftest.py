@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
 
+import pytest
 from adroll_support import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, END, PAT, REFRESH_TOKEN, START, make_emulator
-from emulators.adroll import AdRollEmulator
+
+if TYPE_CHECKING:
+    from emulators.adroll import AdRollEmulator
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import atexit
 
-from singer_sdk.testing import SuiteConfig, get_tap_test_class
-
-from tap_adroll.tap import TapAdRoll
-
 from adroll_support import CLIENT_ID, PAT, make_emulator
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from tap_adroll.tap import TapAdRoll
 
 _EMULATOR = make_emulator().start()
 atexit.register(_EMULATOR.stop)

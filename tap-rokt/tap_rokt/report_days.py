@@ -34,7 +34,7 @@ def end_day(end_date: t.Any, zone: dt.tzinfo, now: dt.datetime | None = None) ->
     """The first report day not to extract: ``end_date``'s date, or today in the report's timezone."""
     if end_date:
         return setting_day(end_date)
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone).date()
+    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).date()
 
 
 def first_day(start: dt.date, starting_value: t.Any, lookback_days: int) -> dt.date:

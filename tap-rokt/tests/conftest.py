@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rokt_support import APP_ID, APP_SECRET, END, START
 
 from emulators.rokt import RoktEmulator
-from rokt_support import APP_ID, APP_SECRET, END, START
 
 
 @pytest.fixture
