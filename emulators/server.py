@@ -268,7 +268,8 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     status: int
-    at: float
+    at: float  # when it was answered (time.time())
+    received: float = 0.0  # when it arrived, before any latency (time.time())
 
 
 class Emulator:
@@ -337,9 +338,10 @@ class Emulator:
             self.requests.clear()
         self.tokens.revoke_all()
 
-    def _log(self, request: Request, status: int) -> None:
+    def _log(self, request: Request, status: int, received: float = 0.0) -> None:
+        entry = LoggedRequest(request.method, request.path, request.query, status, time.time(), received)
         with self._log_lock:
-            self.requests.append(LoggedRequest(request.method, request.path, request.query, status, time.time()))
+            self.requests.append(entry)
 
     # ---- latency
 
@@ -445,6 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the emulator keeps its own request log."""
 
     def _handle(self) -> None:
+        received = time.time()
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -456,11 +459,11 @@ class _Handler(BaseHTTPRequestHandler):
             response = emulator.dispatch(request)
         except _DropConnection:
             if not request.path.startswith(CONTROL_PREFIX):
-                emulator._log(request, 0)
+                emulator._log(request, 0, received)
             self._reset_connection()
             return
         if not request.path.startswith(CONTROL_PREFIX):
-            emulator._log(request, response.status)
+            emulator._log(request, response.status, received)
         cut = emulator.faults.take({"cut"}, request.method, request.path)
         self._send(response, cut.after_bytes if cut else None)
 
