@@ -31,10 +31,12 @@ test: lint
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
 	done; exit $$status
 
-# Throughput, CPU and memory per report stream against a bare baseline; then the million-row MediaMath stream.
+# Tables with their targets (PASS/MISS): throughput of every report stream against a bare baseline; the main
+# report streams at 1 and 20 accounts, 0 and 200 ms of latency; tap-adroll beside singer-io tap-adroll 1.2.1
+# (installed into .venv-peer/ on first use); then MediaMath's streamed answer at two sizes (flat memory).
 bench: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py --repeat 2 --json output/bench.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py --sizes 50000,250000
 
 clean:
 	rm -rf $(VENV) .meltano output

@@ -58,8 +58,10 @@ def _rokt() -> BenchProfile:
             "api_url": emulator.url, "app_id": emulator.app_id, "app_secret": emulator.app_secret, "reports": [detail],
         },
         streams=(
-            BenchStream("campaign_report", dt.date(2023, 1, 1), dt.date(2025, 1, 1)),  # one row per campaign-day
-            BenchStream("transaction_report", dt.date(2021, 1, 1), dt.date(2025, 1, 1)),  # one row per account-day
+            # The emulator computes about 17 ms per campaign account-day and 3 ms per partner account-day (once:
+            # answers are cached), so these ranges keep `make bench` within its time budget.
+            BenchStream("campaign_report", dt.date(2024, 1, 1), dt.date(2024, 7, 1)),  # one row per campaign-day
+            BenchStream("transaction_report", dt.date(2023, 1, 1), dt.date(2025, 1, 1)),  # one row per account-day
             BenchStream("campaign_detail", dt.date(2024, 1, 1), dt.date(2024, 3, 1)),  # 72 rows per account-day
         ),
     )

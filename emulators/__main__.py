@@ -1,7 +1,11 @@
 """Serve the emulators on loopback until interrupted.
 
     python -m emulators [--providers rokt,adroll] [--port rokt=8101] [--urls-file urls.json]
+                        [--latency-ms 200] [--jitter-ms 20] [--accounts 20]
                         [--option rokt.token_ttl=3600]
+
+--latency-ms, --jitter-ms and --accounts apply to every provider served (accounts: Rokt accounts, AdRoll
+advertisables, MediaMath advertisers per organization); an --option of the same name sets one provider's value.
 
 Prints one JSON object, provider -> base URL, on stdout (and into --urls-file), then serves.
 """
@@ -28,10 +32,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", action="append", default=[], metavar="PROVIDER=PORT")
     parser.add_argument("--option", action="append", default=[], metavar="PROVIDER.NAME=JSON",
                         help="constructor option of one emulator, e.g. rokt.token_ttl=60")
+    parser.add_argument("--latency-ms", type=float, default=0, help="milliseconds added to every API request")
+    parser.add_argument("--jitter-ms", type=float, default=0, help="plus a uniform draw of up to this many ms")
+    parser.add_argument("--accounts", type=int, help="scale of every universe (default: the demo universe)")
     parser.add_argument("--urls-file", help="also write the URLs JSON to this file")
     args = parser.parse_args(argv)
 
     ports = {name: int(port) for name, port in _pairs(args.port).items()}
+    shared: dict = {"latency_ms": args.latency_ms, "latency_jitter_ms": args.jitter_ms}
+    if args.accounts is not None:
+        shared["accounts"] = args.accounts
     options: dict[str, dict] = {}
     for key, value in _pairs(args.option).items():
         provider, _, name = key.partition(".")
@@ -39,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 
     emulators = {}
     for provider in args.providers.split(","):
-        emulators[provider] = emulator_class(provider)(**options.get(provider, {}))
+        emulators[provider] = emulator_class(provider)(**{**shared, **options.get(provider, {})})
         emulators[provider].start(args.host, ports.get(provider, 0))
     urls = {provider: emulator.url for provider, emulator in emulators.items()}
     print(json.dumps(urls), flush=True)

@@ -107,8 +107,18 @@ class AdRollEmulator(Emulator):
         refresh_token: str = "demo-refresh-token",
         seed: str = "adroll",
         advertisables: int = 4,
+        accounts: int | None = None,
+        latency_ms: float = 0,
+        latency_jitter_ms: float = 0,
     ) -> None:
-        super().__init__(token_ttl=token_ttl)
+        """``accounts`` is the scale of the universe shared by the three emulators: here the number of
+        advertisables (overriding ``advertisables``). The first four are always the same; from the fifth on,
+        every fifth one runs no campaign (an advertisable without data)."""
+        super().__init__(token_ttl=token_ttl, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms)
+        if accounts is not None:
+            advertisables = accounts
+        if advertisables < 0:
+            raise ValueError("advertisables must be >= 0")
         self.tokens = _Tokens(token_ttl)
         self.quota_per_day = quota_per_day
         self.quota_retry_after = quota_retry_after
@@ -199,6 +209,7 @@ class AdRollEmulator(Emulator):
                     "ecomm_platform_plan": None,
                     # Not part of the documented representation: kept private, used for money facts.
                     "_currency": CURRENCIES[index % len(CURRENCIES)],
+                    "_without_data": index >= 4 and index % 5 == 4,
                 }
             )
         return out
@@ -217,7 +228,10 @@ class AdRollEmulator(Emulator):
         """Campaigns, adgroups, ads and segments of one advertisable."""
         rng = seeded(self.seed, "tree", advertisable_eid)
         campaigns, adgroups, ads = [], [], []
-        for c in range(rng.randint(3, 5)):
+        campaign_count = rng.randint(3, 5)
+        if self._advertisable(advertisable_eid)["_without_data"]:
+            campaign_count = 0
+        for c in range(campaign_count):
             active = c == 0 or (c != 1 and rng.random() < 0.6)
             ceid = make_eid(self.seed, advertisable_eid, "campaign", c)
             start = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(400))

@@ -195,8 +195,13 @@ class MediaMathEmulator(Emulator):
         max_page_size: int = 10000,
         meta_every: int = 1000,
         today: str | None = None,
+        accounts: int | None = None,
+        latency_ms: float = 0,
+        latency_jitter_ms: float = 0,
     ) -> None:
-        super().__init__(token_ttl=token_ttl)
+        """``accounts`` is the scale of the universe shared by the three emulators: here the number of
+        advertisers in each organization (default ``agencies_per_organization x advertisers_per_agency``)."""
+        super().__init__(token_ttl=token_ttl, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms)
         self.credentials = {"username": username, "password": password, "client_id": client_id,
                             "client_secret": client_secret}
         self.audience = audience
@@ -212,46 +217,68 @@ class MediaMathEmulator(Emulator):
         self.report_requests = 0
         self.rows_streamed = 0  # data rows written into streamed answers so far (tests watch it grow)
         self._build_entities(agencies_per_organization, advertisers_per_agency, campaigns_per_advertiser,
-                             strategies_per_campaign)
+                             strategies_per_campaign, accounts)
 
     # ------------------------------------------------------------------ entities
 
-    def _build_entities(self, agencies: int, advertisers: int, campaigns: int, strategies: int) -> None:
-        campaign_n = 0
+    def _build_entities(self, agencies: int, advertisers: int, campaigns: int, strategies: int,
+                        accounts: int | None) -> None:
+        base = agencies * advertisers
+        count = base if accounts is None else accounts
+        if count < 0:
+            raise ValueError("accounts must be >= 0")
         for org_index, (org_id, org_name) in enumerate(self.organizations.items()):
             sid = 5_000_000 + org_index * 10_000_000
-            for ag in range(agencies):
-                agency_id = 20_000 + org_index * 100 + ag
-                for adv in range(advertisers):
-                    advertiser_id = 300_000 + org_index * 1000 + ag * 10 + adv
-                    for cp in range(campaigns):
-                        campaign_id = 4_000_000 + org_index * 10_000 + ag * 100 + adv * 10 + cp
-                        currency = CURRENCIES[campaign_n % len(CURRENCIES)]
-                        zone = ZONES[campaign_n % len(ZONES)]
-                        campaign_n += 1
-                        self.campaign_currency[campaign_id] = currency
-                        for st in range(strategies):
-                            sid += 1
-                            attrs = {
-                                "organization_id": org_id,
-                                "organization_name": org_name,
-                                "agency_id": agency_id,
-                                "agency_name": f"{org_name} Agency {ag + 1}",
-                                "advertiser_id": advertiser_id,
-                                "advertiser_name": f"Advertiser {advertiser_id}",
-                                "campaign_id": campaign_id,
-                                "campaign_name": f"Campaign {campaign_id} ({currency})",
-                                "campaign_currency_code": currency,
-                                "campaign_zone_name": zone,
-                                "campaign_status": "active" if cp % 2 == 0 else "inactive",
-                                "strategy_id": sid,
-                                "strategy_name": f"Strategy {sid}",
-                                "strategy_status": "active" if st % 3 else "inactive",
-                                "strategy_channel": "VIDEO" if st % 2 else "DISPLAY",
-                                "exchange_id": 10 + st % 5,
-                                "exchange_name": f"Exchange {10 + st % 5}",
-                            }
-                            self.strategies.append(Strategy(sid, org_id, currency, zone, attrs))
+            for n in range(count):
+                # The first ``base`` advertisers are the default universe (its campaign numbering across
+                # organizations included); further ones fill further agencies of ``advertisers`` each.
+                ag, adv = divmod(n, advertisers) if advertisers else (0, n)
+                if n < base:
+                    first_campaign_n = org_index * base * campaigns + n * campaigns
+                    campaign_count = campaigns
+                else:
+                    extra = n - base
+                    first_campaign_n = org_index * 3 + extra * campaigns + 1  # other currency/zone mixes
+                    # Generated advertisers run 1 to 3 campaigns; every fifth one none (no data at all).
+                    campaign_count = 0 if extra % 5 == 4 else 1 + extra % 3
+                if ag >= 100 or adv >= 10 or campaign_count > 10:
+                    raise ValueError(f"accounts={accounts} is beyond the id layout (100 agencies of 10 advertisers)")
+                for cp in range(campaign_count):
+                    sid = self._add_campaign(org_index, org_id, org_name, ag, adv, cp, first_campaign_n + cp,
+                                             strategies, sid)
+
+    def _add_campaign(self, org_index: int, org_id: int, org_name: str, ag: int, adv: int, cp: int,
+                      campaign_n: int, strategies: int, sid: int) -> int:
+        """Add one campaign's strategies; returns the last strategy id used."""
+        agency_id = 20_000 + org_index * 100 + ag
+        advertiser_id = 300_000 + org_index * 1000 + ag * 10 + adv
+        campaign_id = 4_000_000 + org_index * 10_000 + ag * 100 + adv * 10 + cp
+        currency = CURRENCIES[campaign_n % len(CURRENCIES)]
+        zone = ZONES[campaign_n % len(ZONES)]
+        self.campaign_currency[campaign_id] = currency
+        for st in range(strategies):
+            sid += 1
+            attrs = {
+                "organization_id": org_id,
+                "organization_name": org_name,
+                "agency_id": agency_id,
+                "agency_name": f"{org_name} Agency {ag + 1}",
+                "advertiser_id": advertiser_id,
+                "advertiser_name": f"Advertiser {advertiser_id}",
+                "campaign_id": campaign_id,
+                "campaign_name": f"Campaign {campaign_id} ({currency})",
+                "campaign_currency_code": currency,
+                "campaign_zone_name": zone,
+                "campaign_status": "active" if cp % 2 == 0 else "inactive",
+                "strategy_id": sid,
+                "strategy_name": f"Strategy {sid}",
+                "strategy_status": "active" if st % 3 else "inactive",
+                "strategy_channel": "VIDEO" if st % 2 else "DISPLAY",
+                "exchange_id": 10 + st % 5,
+                "exchange_name": f"Exchange {10 + st % 5}",
+            }
+            self.strategies.append(Strategy(sid, org_id, currency, zone, attrs))
+        return sid
 
     def _dimension(self, strategy: Strategy, name: str) -> t.Any:
         """A dimension value of a strategy: modeled, or derived deterministically from the catalog type."""

@@ -56,6 +56,39 @@ ACCOUNTS = (
 # An account that exists but the demo credentials may not see (403 on direct access).
 FORBIDDEN_ACCOUNT = "3286272607917027399"
 
+# What generated accounts cycle through (beyond the three above), so a large universe mixes zones on both
+# sides of UTC, currencies, advertisers and partners, and accounts with no data at all.
+SCALE_ZONES = ("America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo", "Pacific/Auckland", "America/Toronto",
+               "UTC", "Asia/Kolkata")
+SCALE_COUNTRIES = {"USD": "US", "EUR": "DE", "JPY": "JP", "NZD": "NZ", "CAD": "CA", "GBP": "GB", "AUD": "AU"}
+SCALE_CURRENCIES = ("USD", "EUR", "JPY", "NZD", "CAD", "GBP", "AUD")
+SCALED_ID_BASE = 3286272607918000000
+
+
+def scaled_accounts(count: int) -> tuple[Account, ...]:
+    """``count`` accounts: the three of :data:`ACCOUNTS` first, then generated ones, deterministically.
+
+    Generated account ``n`` (from 0) runs ``1 + n % 5`` campaigns, except every fifth one (no campaign
+    data); two in three are partners with transaction data as well.
+    """
+    if count < 0:
+        raise ValueError("accounts must be >= 0")
+    generated = []
+    for n in range(max(0, count - len(ACCOUNTS))):
+        currency = SCALE_CURRENCIES[n % len(SCALE_CURRENCIES)]
+        generated.append(
+            Account(
+                account_id=str(SCALED_ID_BASE + n),
+                name=f"Scaled Account {n + 1}",
+                country=SCALE_COUNTRIES[currency],
+                currency=currency,
+                timezone=SCALE_ZONES[n % len(SCALE_ZONES)],
+                campaigns=0 if n % 5 == 4 else 1 + n % 5,
+                transactions=n % 3 != 2,
+            )
+        )
+    return (*ACCOUNTS[:count], *generated)
+
 CAMPAIGN_DIMENSIONS = {
     "campaign_id": "The ID of the campaign",
     "creative_id": "The ID of the creative",
@@ -111,8 +144,10 @@ class RoktEmulator(Emulator):
     """The Rokt Query API on loopback.
 
     Options: ``app_id``/``app_secret`` (the credentials it accepts), ``token_ttl`` (seconds a token lives),
-    ``seed`` (changes every number), ``accounts`` (the accounts the credentials see), ``cache_answers``
-    (serve a repeated report query from memory, for benchmarks).
+    ``seed`` (changes every number), ``accounts`` (the accounts the credentials see: a sequence of
+    :class:`Account`, or a number of them from :func:`scaled_accounts`; default the three of :data:`ACCOUNTS`),
+    ``cache_answers`` (serve a repeated report query from memory, for benchmarks), ``latency_ms`` and
+    ``latency_jitter_ms`` (added to every request).
     Reports honour ``limit`` by cutting the answer there, silently, as the API does.
     Provider faults (contract breaches): ``wrong_type`` (a metric as a string), ``outside_window`` (a row dated
     before the requested window).
@@ -127,10 +162,16 @@ class RoktEmulator(Emulator):
         app_secret: str = "demo-app-secret",
         token_ttl: float = 3600.0,
         seed: int = 0,
-        accounts: t.Sequence[Account] = ACCOUNTS,
+        accounts: int | t.Sequence[Account] | None = None,
         cache_answers: bool = False,
+        latency_ms: float = 0,
+        latency_jitter_ms: float = 0,
     ) -> None:
-        super().__init__(token_ttl=token_ttl)
+        super().__init__(token_ttl=token_ttl, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms)
+        if accounts is None:
+            accounts = ACCOUNTS
+        elif isinstance(accounts, int):
+            accounts = scaled_accounts(accounts)
         self.app_id = app_id
         self.app_secret = app_secret
         self.seed = seed

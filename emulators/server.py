@@ -5,7 +5,10 @@ An emulator is a threaded HTTP/1.1 server on loopback with:
 - JSON and streamed JSON-lines answers (chunked, so keep-alive clients work);
 - a token store for OAuth-style bearer tokens that expire and can be revoked;
 - fault injection: queued faults that fire on matching requests;
-- a request log, so tests can count the calls a tap made.
+- a request log, so tests can count the calls a tap made;
+- latency: ``latency_ms`` (plus uniform jitter up to ``latency_jitter_ms``) added to every API request, token
+  endpoints included, as real report APIs take hundreds of milliseconds; each connection has its own thread,
+  so a waiting request holds up no other.
 
 Control endpoints under ``/_emulator/`` let a test drive an emulator that runs in
 another process (the demo, ``meltano run``): add faults, read the request log, reset.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 import secrets
 import socket
@@ -264,7 +268,8 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     status: int
-    at: float
+    at: float  # when it was answered (time.time())
+    received: float = 0.0  # when it arrived, before any latency (time.time())
 
 
 class Emulator:
@@ -272,7 +277,13 @@ class Emulator:
 
     name = "emulator"
 
-    def __init__(self, *, token_ttl: float = 3600.0) -> None:
+    def __init__(self, *, token_ttl: float = 3600.0, latency_ms: float = 0, latency_jitter_ms: float = 0) -> None:
+        if latency_ms < 0 or latency_jitter_ms < 0:
+            raise ValueError("latency_ms and latency_jitter_ms must be >= 0")
+        self.latency_ms = latency_ms
+        self.latency_jitter_ms = latency_jitter_ms
+        self._jitter = random.Random(0)  # seeded: the same run of delays in every process
+        self._jitter_lock = threading.Lock()
         self.tokens = TokenStore(token_ttl)
         self.faults = FaultQueue()
         self.requests: list[LoggedRequest] = []
@@ -327,9 +338,20 @@ class Emulator:
             self.requests.clear()
         self.tokens.revoke_all()
 
-    def _log(self, request: Request, status: int) -> None:
+    def _log(self, request: Request, status: int, received: float = 0.0) -> None:
+        entry = LoggedRequest(request.method, request.path, request.query, status, time.time(), received)
         with self._log_lock:
-            self.requests.append(LoggedRequest(request.method, request.path, request.query, status, time.time()))
+            self.requests.append(entry)
+
+    # ---- latency
+
+    def delay_seconds(self) -> float:
+        """The wait before answering one API request: the latency plus a uniform draw of the jitter."""
+        if not self.latency_jitter_ms:
+            return self.latency_ms / 1000
+        with self._jitter_lock:
+            jitter = self._jitter.uniform(0, self.latency_jitter_ms)
+        return (self.latency_ms + jitter) / 1000
 
     # ---- dispatch
 
@@ -425,20 +447,23 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the emulator keeps its own request log."""
 
     def _handle(self) -> None:
+        received = time.time()
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, split.path, parse_qs(split.query), self.headers, body)
         emulator = self.server.emulator
+        if not request.path.startswith(CONTROL_PREFIX) and (emulator.latency_ms or emulator.latency_jitter_ms):
+            time.sleep(emulator.delay_seconds())  # this connection's thread only: others are answered meanwhile
         try:
             response = emulator.dispatch(request)
         except _DropConnection:
             if not request.path.startswith(CONTROL_PREFIX):
-                emulator._log(request, 0)
+                emulator._log(request, 0, received)
             self._reset_connection()
             return
         if not request.path.startswith(CONTROL_PREFIX):
-            emulator._log(request, response.status)
+            emulator._log(request, response.status, received)
         cut = emulator.faults.take({"cut"}, request.method, request.path)
         self._send(response, cut.after_bytes if cut else None)
 
