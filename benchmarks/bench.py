@@ -37,7 +37,6 @@ from targets import SCALE_CHECKS, THROUGHPUT_CHECKS, misses, render  # noqa: E40
 
 from emulators.testing import discover, select, tap_executable  # noqa: E402
 
-
 # The request log's report requests of each provider (the rest: tokens, listings, help).
 REPORT_PATHS = {"rokt": r"/(campaigns/|transactions)$", "adroll": r"^/api/v1/report/", "mediamath": r"^/reporting/v2/"}
 

@@ -12,8 +12,8 @@ import sys
 
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
-import tap_adroll  # noqa: E402
-import tap_adroll.client  # noqa: E402
+import tap_adroll
+import tap_adroll.client
 
 base = os.environ["PEER_ADROLL_URL"].rstrip("/")
 tap_adroll.client.ENDPOINT_BASE = f"{base}/api/v1/"

@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-
 if t.TYPE_CHECKING:
     from emulators.server import Emulator
 

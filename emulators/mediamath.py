@@ -658,12 +658,12 @@ class MediaMathEmulator(Emulator):
 
     def _zone_resolver(self, time_zone: str | None) -> t.Callable[[Strategy], dt.tzinfo]:
         if time_zone is None or time_zone == "UTC":
-            return lambda s: UTC
+            return lambda _strategy: UTC
         if time_zone == "campaign":
             zones: dict[str, dt.tzinfo] = {}
             return lambda s: zones.setdefault(s.zone, UTC if s.zone == "UTC" else ZoneInfo(s.zone))
         zone = ZoneInfo(time_zone)
-        return lambda s: zone
+        return lambda _strategy: zone
 
     # ------------------------------------------------------------------ answers
 

@@ -384,7 +384,7 @@ class Emulator:
             reason = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus._value2member_map_ else "Error"
             return json_response({"message": f"Injected {fault.status} {reason}"}, fault.status, headers)
         if fault.kind == "reset":
-            raise _DropConnection
+            raise _DropConnectionError
         if fault.kind == "slow":
             time.sleep(fault.delay)
         elif fault.kind == "html":
@@ -420,7 +420,7 @@ class Emulator:
 # --------------------------------------------------------------------------- HTTP server
 
 
-class _DropConnection(Exception):
+class _DropConnectionError(Exception):
     """Raised to close the client's connection abruptly (TCP reset), answering nothing."""
 
 
@@ -457,7 +457,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(emulator.delay_seconds())  # this connection's thread only: others are answered meanwhile
         try:
             response = emulator.dispatch(request)
-        except _DropConnection:
+        except _DropConnectionError:
             if not request.path.startswith(CONTROL_PREFIX):
                 emulator._log(request, 0, received)
             self._reset_connection()
@@ -485,8 +485,8 @@ class _Handler(BaseHTTPRequestHandler):
                 sent = 0
                 for chunk in response.body:
                     if cut_after is not None and sent + len(chunk) > cut_after:
-                        chunk = chunk[: cut_after - sent]
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunk else b"")
+                        part = chunk[: cut_after - sent]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if part else b"")
                         break
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     sent += len(chunk)
