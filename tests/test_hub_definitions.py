@@ -27,12 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HUB_REFERENCE = ROOT.parent / "shared" / "reference" / "meltano-hub"
 LINT_CONFIG = ROOT / "hub-yamllint.yaml"
 TESTED_CAPABILITIES = ["about", "catalog", "discover", "schema-flattening", "state", "stream-maps"]
-# The SDK's built-in settings, named as the Hub lists them for SDK extractors (objects of fixed keys flattened).
+# The SDK's built-in settings of the capabilities the taps claim (stream maps, flattening; not batch, which no test
+# exercises, so batch_config is not offered), named as the Hub lists them (objects of fixed keys flattened).
 SDK_SETTINGS = {
-    "batch_config.encoding.compression",
-    "batch_config.encoding.format",
-    "batch_config.storage.prefix",
-    "batch_config.storage.root",
     "faker_config.locale",
     "faker_config.seed",
     "flattening_enabled",
@@ -174,15 +171,9 @@ def test_definition_describes_the_tap_as_the_hub_lists_sdk_taps(tap):
 
 def test_sdk_settings_are_flattened_as_on_the_hub():
     settings = {entry["name"]: entry for entry in hub_definition("tap-rokt")["settings"]}
-    assert settings["batch_config.encoding.format"]["kind"] == "options"
-    assert [option["value"] for option in settings["batch_config.encoding.format"]["options"]] == ["jsonl", "parquet"]
-    assert [option["value"] for option in settings["batch_config.encoding.compression"]["options"]] == ["gzip", "none"]
+    assert not [name for name in settings if name.startswith("batch_config")]  # batch is not claimed
     kinds = {name: settings[name]["kind"] for name in SDK_SETTINGS}
     assert kinds == {
-        "batch_config.encoding.compression": "options",
-        "batch_config.encoding.format": "options",
-        "batch_config.storage.prefix": "string",
-        "batch_config.storage.root": "string",
         "faker_config.locale": "array",
         "faker_config.seed": "string",
         "flattening_enabled": "boolean",

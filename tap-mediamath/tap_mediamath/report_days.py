@@ -24,10 +24,11 @@ def setting_day(value: t.Any) -> dt.date:
     Raises ``ValueError`` for anything that is not a date or an ISO 8601 date-time.
     """
     match = _SETTING_DATE.match(str(value))
-    if not match:
+    try:
+        return dt.date.fromisoformat(match.group(1) if match else "")
+    except ValueError:
         msg = f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time"
-        raise ValueError(msg)
-    return dt.date.fromisoformat(match.group(1))
+        raise ValueError(msg) from None
 
 
 def end_day(end_date: t.Any, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.date:
