@@ -28,6 +28,10 @@ class Measure:
         return self.records / self.seconds if self.seconds else 0.0
 
     @property
+    def per_second_after_startup(self) -> float:
+        return self.records / self.after_startup_seconds if self.after_startup_seconds > 0 else 0.0
+
+    @property
     def cpu_per_100k(self) -> float:
         return self.cpu_seconds / self.records * 100_000 if self.records else 0.0
 

@@ -24,7 +24,7 @@ def _adroll_requests(column: str) -> Check:
 
 
 def _ratio(row: dict) -> bool | None:
-    return None if row.get("ratio") is None else row["ratio"] >= RATIO_MIN
+    return None if row.get("ratio_after_startup") is None else row["ratio_after_startup"] >= RATIO_MIN
 
 
 def _rss(row: dict) -> bool | None:
@@ -32,7 +32,7 @@ def _rss(row: dict) -> bool | None:
 
 
 THROUGHPUT_CHECKS: dict[str, Check] = {
-    "ratio": _ratio,
+    "ratio_after_startup": _ratio,
     "peak_rss_mb": _rss,
     "report_requests_per_day": _adroll_requests("report_requests_per_day"),
 }
@@ -41,10 +41,10 @@ SCALE_CHECKS: dict[str, Check] = {
     "after_startup_over_floor": _at_latency("after_startup_over_floor"),
     "report_requests_per_day": _adroll_requests("report_requests_per_day"),
     "peak_rss_mb": _rss,
-    "ratio": _ratio,
+    "ratio_after_startup": _ratio,
 }
 TARGETS = {
-    "ratio": f"records/s >= {RATIO_MIN} x the bare loop",
+    "ratio_after_startup": f"records/s >= {RATIO_MIN} x the bare loop (each without its start-up)",
     "peak_rss_mb": f"peak RSS < {RSS_MAX_MB:g} MB",
     "report_requests_per_day": f"AdRoll: <= {ADROLL_REPORT_REQUESTS_PER_DAY_MAX:g} report request per extracted day",
     "wall_over_floor": f"at latency: wall time <= {FLOOR_MAX} x the latency floor",
