@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import Measure, best, run_child  # noqa: E402
+from measure import best, run_child  # noqa: E402
 from peer import bench_peer  # noqa: E402
 from profiles import PROFILES, BenchStream  # noqa: E402
 from scale import LATENCY_MS, SIZES, bench_scale  # noqa: E402
@@ -113,7 +113,7 @@ def throughput(taps: list[str], repeat: int) -> list[dict]:
     return results
 
 
-def peer_days(advertisables: int, latency_ms: float) -> int:
+def peer_days(advertisables: int, latency_ms: float) -> int:  # noqa: ARG001 - the same days at every latency
     """Report days of the side-by-side comparison (the same for both taps). The peer makes one request per
     advertisable and day: 20 advertisables over 180 days would take 3,600 x 0.2 s = 12 minutes at latency, so the
     comparison covers 60 days of one advertisable and 10 days of twenty (the scale table has our 180 days)."""

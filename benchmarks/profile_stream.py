@@ -30,7 +30,7 @@ from emulators.testing import discover, select, tap_executable  # noqa: E402
 def package_of(filename: str, name: str = "") -> str:
     """The top-level package a profiled function's file belongs to (C functions: ``<built-in>``, and socket
     calls apart: their time is mostly waiting on the API)."""
-    if filename.startswith("~") or filename.startswith("<"):
+    if filename.startswith(("~", "<")):
         return "<socket: waiting on the API>" if "socket" in name else "<built-in>"
     match = re.search(r"site-packages/([^/]+)", filename)
     if match:

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from measure import Measure, best, run_child
 
-from emulators.server import Emulator
 from emulators.testing import discover, select, tap_executable
+
+if t.TYPE_CHECKING:
+    from emulators.server import Emulator
 
 HERE = Path(__file__).resolve().parent
 START, END = dt.date(2025, 1, 1), dt.date(2025, 6, 30)  # 180 report days (END exclusive)
@@ -81,7 +83,7 @@ def _mediamath() -> ScaleProfile:
             "client_secret": "demo-client-secret", "username": "demo@example.com", "password": "demo-password",
             "organization_id": 100001,
         },
-        partitions=lambda e: 1,
+        partitions=lambda _emulator: 1,
     )
 
 
