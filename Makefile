@@ -20,12 +20,18 @@ $(VENV)/.ready: requirements-dev.txt pyproject.toml $(TAPS:%=%/pyproject.toml) m
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
 
+# The optional orchestration stack (Dagster, Celery, Meltano on PostgreSQL) for its tests and benchmark only:
+# the demo's set-up stays without it.
+$(VENV)/.orchestrate: $(VENV)/.ready requirements-orchestrate.txt
+	$(BIN)/python -m pip install --quiet -r requirements-orchestrate.txt
+	touch $@
+
 # Lint and types first: ruff over the repository, mypy over the three packages (configured in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(VENV)/.orchestrate
 	@status=0; for suite in $(SUITES); do \
 		echo "==> pytest $$suite"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
@@ -33,10 +39,12 @@ test: lint
 
 # Tables with their targets (PASS/MISS): throughput of every report stream against a bare baseline; the main
 # report streams at 1 and 20 accounts, 0 and 200 ms of latency; tap-adroll beside singer-io tap-adroll 1.2.1
-# (installed into .venv-peer/ on first use); then MediaMath's streamed answer at two sizes (flat memory).
-bench: setup
+# (installed into .venv-peer/ on first use); MediaMath's streamed answer at two sizes (flat memory); then the
+# sharded Dagster job's wall time at 1, 2 and 4 shards.
+bench: setup $(VENV)/.orchestrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py --repeat 2 --json output/bench.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py --sizes 50000,250000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/shards.py
 
 clean:
-	rm -rf $(VENV) .meltano output
+	rm -rf $(VENV) .venv-peer .meltano output
