@@ -9,7 +9,8 @@ One graph, two executors:
 Steps: ``meltano upgrade database`` once (parallel first runs would race on the migrations), then one op
 per shard running ``meltano run <shard> <loader>`` (never ``--force``: Meltano refuses a second run of a
 shard that is running; ``--no-install``: plugins are installed once per run directory, when a worker starts,
-never by shards racing each other to install their common parent), then the models (``meltano run <models...>``) once every shard has landed.
+never by shards racing each other to install their common parent), then the models
+(``meltano run <models...>``) once every shard has landed.
 A daily schedule runs the job named by ORCHESTRATE_EXECUTOR (``multiprocess``, the default, or ``celery``).
 """
 
@@ -39,7 +40,7 @@ def op_name(plugin: str) -> str:
     return plugin.replace("-", "_")
 
 
-def _check(context: dg.OpExecutionContext, outcome: meltano_command.Outcome) -> None:
+def _check(outcome: meltano_command.Outcome) -> None:
     if outcome.returncode == 0:
         return
     description = f"`{' '.join(outcome.command[1:])}` exited {outcome.returncode}:\n{outcome.tail}"
@@ -53,7 +54,7 @@ def migrate_op(project: Project) -> dg.OpDefinition:
     @dg.op(name="migrate_system_database", out=dg.Out(dg.Nothing))
     def migrate_system_database(context: dg.OpExecutionContext) -> None:
         """``meltano upgrade database``: once, before the shards fan out."""
-        _check(context, meltano_command.run(project.root, "upgrade", "database"))
+        _check(meltano_command.run(project.root, "upgrade", "database"))
 
     return migrate_system_database
 
@@ -68,8 +69,8 @@ def shard_op(project: Project, shard: Shard, loader: str) -> dg.OpDefinition:
         description=f"meltano run {shard.name} {loader} ({len(shard.accounts)} {shard.setting})",
     )
     def run_shard(context: dg.OpExecutionContext) -> None:
-        context.log.info(f"{shard.name}: {len(shard.accounts)} {shard.setting} into {loader}")
-        _check(context, meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
+        context.log.info("%s: %d %s into %s", shard.name, len(shard.accounts), shard.setting, loader)
+        _check(meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
 
     return run_shard
 
@@ -81,7 +82,7 @@ def models_op(project: Project, models: tuple[str, ...]) -> dg.OpDefinition:
         if not models:
             context.log.info("No models configured (job.models in orchestrate/shards.yml)")
             return
-        _check(context, meltano_command.run(project.root, "run", "--no-install", *models))
+        _check(meltano_command.run(project.root, "run", "--no-install", *models))
 
     return warehouse_models
 
