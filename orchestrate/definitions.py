@@ -52,7 +52,7 @@ def _check(outcome: meltano_command.Outcome) -> None:
 
 def migrate_op(project: Project) -> dg.OpDefinition:
     @dg.op(name="migrate_system_database", out=dg.Out(dg.Nothing))
-    def migrate_system_database(context: dg.OpExecutionContext) -> None:
+    def migrate_system_database() -> None:
         """``meltano upgrade database``: once, before the shards fan out."""
         _check(meltano_command.run(project.root, "upgrade", "database"))
 
