@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tap-mediamath" / "tests"))
 
-from mediamath_support import LEAN_REPORT, count_records, lean_catalog, make_emulator, settings  # noqa: E402
+from mediamath_support import LEAN_REPORT, count_records, lean_catalog, make_emulator, settings
 
 DAYS = 30
 CAMPAIGNS = 8  # one organization: 2 agencies x 2 advertisers x 2 campaigns

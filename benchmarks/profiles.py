@@ -1,7 +1,7 @@
 """What the benchmark extracts from each tap: a large deterministic dataset, settings, report streams.
 
 Every stream's date range is sized for a backfill of tens of thousands of rows or more, so that records per
-second measure extraction, not the start-up of a process (bench.py measures that apart, on one report day).
+second measure extraction more than the start-up of a process (bench.py also reports both without it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-from emulators.server import Emulator
+if t.TYPE_CHECKING:
+    from emulators.server import Emulator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,10 +33,9 @@ class BenchProfile:
     settings: t.Callable[[Emulator], dict]  # everything but the dates
     streams: tuple[BenchStream, ...]
 
-    def config(self, emulator: Emulator, stream: BenchStream, *, one_day: bool = False) -> dict:
-        """The tap's settings for extracting ``stream`` (only its first report day with ``one_day``)."""
-        end = stream.start + dt.timedelta(days=1) if one_day else stream.end
-        return {**self.settings(emulator), "start_date": stream.start.isoformat(), "end_date": end.isoformat()}
+    def config(self, emulator: Emulator, stream: BenchStream) -> dict:
+        """The tap's settings for extracting ``stream``."""
+        return {**self.settings(emulator), "start_date": stream.start.isoformat(), "end_date": stream.end.isoformat()}
 
 
 def _rokt() -> BenchProfile:
@@ -56,9 +56,11 @@ def _rokt() -> BenchProfile:
             "api_url": emulator.url, "app_id": emulator.app_id, "app_secret": emulator.app_secret, "reports": [detail],
         },
         streams=(
-            BenchStream("campaign_report", dt.date(2023, 1, 1), dt.date(2025, 1, 1)),  # one row per campaign-day
-            BenchStream("transaction_report", dt.date(2021, 1, 1), dt.date(2025, 1, 1)),  # one row per account-day
-            BenchStream("campaign_detail", dt.date(2024, 1, 1), dt.date(2024, 3, 1)),  # 72 rows per account-day
+            # The emulator computes about 17 ms per campaign account-day and 3 ms per partner account-day (once:
+            # answers are cached), so these ranges keep `make bench` within its time budget.
+            BenchStream("campaign_report", dt.date(2024, 1, 1), dt.date(2024, 7, 1)),  # one row per campaign-day
+            BenchStream("transaction_report", dt.date(2023, 1, 1), dt.date(2025, 1, 1)),  # one row per account-day
+            BenchStream("campaign_detail", dt.date(2024, 1, 1), dt.date(2024, 2, 1)),  # 72 rows per account-day
         ),
     )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from emulators.server import Emulator
+if TYPE_CHECKING:
+    from emulators.server import Emulator
 
 # Provider name -> "module:class"; `python -m emulators` serves all of them.
 PROVIDERS = {

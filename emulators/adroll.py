@@ -223,7 +223,7 @@ class AdRollEmulator(Emulator):
                 return advertisable
         raise HTTPError(404, {"errors": [f"Advertisable '{eid}' not found"]})
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one emulator per test, few advertisables
+    @functools.cache  # noqa: B019 - one emulator per test, few advertisables
     def _tree(self, advertisable_eid: str) -> dict[str, list[dict]]:
         """Campaigns, adgroups, ads and segments of one advertisable."""
         rng = seeded(self.seed, "tree", advertisable_eid)
@@ -492,15 +492,15 @@ class AdRollEmulator(Emulator):
         self._count_quota()
 
     def _count_quota(self) -> None:
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = dt.datetime.now(dt.UTC).date()
         with self._quota_lock:
             used = self.quota_used.get(today, 0)
             if self.quota_per_day is not None and used >= self.quota_per_day:
                 if self.quota_retry_after is not None:
                     wait = self.quota_retry_after
                 else:
-                    midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-                    wait = int((midnight - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1
+                    midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC)
+                    wait = int((midnight - dt.datetime.now(dt.UTC)).total_seconds()) + 1
                 raise HTTPError(
                     429,
                     {"errors": [f"Request quota exceeded: {self.quota_per_day} requests per day"]},
@@ -637,7 +637,7 @@ class AdRollEmulator(Emulator):
             raise HTTPError(400, {"errors": [f"Unsupported currency '{currency}'"]})
         past_days = request.param("past_days")
         if past_days is not None:
-            end = dt.datetime.now(dt.timezone.utc).date()
+            end = dt.datetime.now(dt.UTC).date()
             start = end - dt.timedelta(days=int(past_days) - 1)
         else:
             start_raw, end_raw = request.param("start_date"), request.param("end_date")

@@ -15,12 +15,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 # Fixed exchange rates (units of the currency per 1 USD), so conversions are exact and stable.
 USD_RATES: dict[str, Decimal] = {
-    "USD": Decimal("1"),
+    "USD": Decimal(1),
     "AUD": Decimal("1.5"),
     "GBP": Decimal("0.8"),
     "EUR": Decimal("0.9"),
     "CAD": Decimal("1.25"),
-    "JPY": Decimal("150"),
+    "JPY": Decimal(150),
     "NZD": Decimal("1.6"),
 }
 

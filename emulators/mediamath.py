@@ -59,7 +59,7 @@ from emulators.server import Emulator, Fault, HTTPError, Request, Response, json
 CATALOG: dict = json.loads((Path(__file__).with_name("mediamath_fields.json")).read_text())
 DATASETS: dict[str, dict] = CATALOG["datasets"]
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ROLLUPS = ("all", "by_hour", "by_day", "by_week", "by_month")
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "=~", "and", "or", "isNull", "isNotNull")
 DEFAULT_AUDIENCE = "https://api.mediamath.com/"
@@ -139,7 +139,7 @@ def parse_rfc3339(value: t.Any, name: str) -> dt.datetime:
     if not isinstance(value, str):
         raise _bad(f"{name} must be an RFC3339 date-time string")
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise _bad(f"{name} is not a valid RFC3339 date-time: {value}") from None
     if moment.tzinfo is None:
@@ -345,7 +345,7 @@ class MediaMathEmulator(Emulator):
                     continue
                 base = self.base_facts(strategy, day)
                 yield {"day": day, "instant": self.delivery_instant(strategy, day), **strategy.attrs,
-                       **dict(zip(BASE, base))}
+                       **dict(zip(BASE, base, strict=False))}
 
     def spend_by_campaign_day(self, organization_id: int, start: dt.date, end: dt.date,
                               usd: bool = False) -> dict[tuple[int, str], Decimal]:
@@ -624,7 +624,7 @@ class MediaMathEmulator(Emulator):
             return
         stamp = None if period is _ALL else rfc3339(period)
         for key, (sums, extra_sums) in groups.items():
-            values = dict(zip(query.dims, key))
+            values = dict(zip(query.dims, key, strict=False))
             for name in query.metrics:
                 if name in ADDITIVE:
                     func, money = ADDITIVE[name]
@@ -658,12 +658,12 @@ class MediaMathEmulator(Emulator):
 
     def _zone_resolver(self, time_zone: str | None) -> t.Callable[[Strategy], dt.tzinfo]:
         if time_zone is None or time_zone == "UTC":
-            return lambda s: UTC
+            return lambda _strategy: UTC
         if time_zone == "campaign":
             zones: dict[str, dt.tzinfo] = {}
             return lambda s: zones.setdefault(s.zone, UTC if s.zone == "UTC" else ZoneInfo(s.zone))
         zone = ZoneInfo(time_zone)
-        return lambda s: zone
+        return lambda _strategy: zone
 
     # ------------------------------------------------------------------ answers
 
@@ -800,10 +800,7 @@ def matches(item: dict, value_of: t.Callable[[str], t.Any]) -> bool:
         return actual is not None
     wanted = item.get("value")
     if op in ("=", "!="):
-        if isinstance(wanted, list):
-            hit = actual in [_coerce(actual, w) for w in wanted]
-        else:
-            hit = actual == _coerce(actual, wanted)
+        hit = actual in [_coerce(actual, w) for w in wanted] if isinstance(wanted, list) else actual == _coerce(actual, wanted)
         return hit if op == "=" else not hit
     if op == "=~":
         return actual is not None and str(wanted).lower() in str(actual).lower()

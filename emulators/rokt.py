@@ -311,13 +311,13 @@ class RoktEmulator(Emulator):
 
     def _aggregate(self, account, report, start, end, zone, dimensions, interval, filters, currency) -> dict:
         wanted = {slug: set(map(str, values)) for slug, values in filters.items()}
-        first_utc = start.replace(tzinfo=zone).astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)
-        last_utc = end.replace(tzinfo=zone).astimezone(dt.timezone.utc).date()
+        first_utc = start.replace(tzinfo=zone).astimezone(dt.UTC).date() - dt.timedelta(days=1)
+        last_utc = end.replace(tzinfo=zone).astimezone(dt.UTC).date()
         totals: dict[tuple, dict[str, int]] = {}
         day = first_utc
         while day <= last_utc:
             for hour, cells in enumerate(self._hourly(account.account_id, report, day)):
-                local = dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.timezone.utc).astimezone(zone)
+                local = dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC).astimezone(zone)
                 local = local.replace(tzinfo=None)
                 if not start <= local < end:
                     continue
@@ -352,7 +352,7 @@ class RoktEmulator(Emulator):
                 row[metric] = sums[metric] / 100
             else:
                 row[metric] = float(sums[metric])  # the API answers counts as floats (1501.0)
-        row.update(zip(dimensions, key[1:]))
+        row.update(zip(dimensions, key[1:], strict=False))
         return row
 
     @staticmethod

@@ -268,7 +268,8 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     status: int
-    at: float
+    at: float  # when it was answered (time.time())
+    received: float = 0.0  # when it arrived, before any latency (time.time())
 
 
 class Emulator:
@@ -337,9 +338,10 @@ class Emulator:
             self.requests.clear()
         self.tokens.revoke_all()
 
-    def _log(self, request: Request, status: int) -> None:
+    def _log(self, request: Request, status: int, received: float = 0.0) -> None:
+        entry = LoggedRequest(request.method, request.path, request.query, status, time.time(), received)
         with self._log_lock:
-            self.requests.append(LoggedRequest(request.method, request.path, request.query, status, time.time()))
+            self.requests.append(entry)
 
     # ---- latency
 
@@ -382,7 +384,7 @@ class Emulator:
             reason = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus._value2member_map_ else "Error"
             return json_response({"message": f"Injected {fault.status} {reason}"}, fault.status, headers)
         if fault.kind == "reset":
-            raise _DropConnection
+            raise _DropConnectionError
         if fault.kind == "slow":
             time.sleep(fault.delay)
         elif fault.kind == "html":
@@ -418,7 +420,7 @@ class Emulator:
 # --------------------------------------------------------------------------- HTTP server
 
 
-class _DropConnection(Exception):
+class _DropConnectionError(Exception):
     """Raised to close the client's connection abruptly (TCP reset), answering nothing."""
 
 
@@ -445,6 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the emulator keeps its own request log."""
 
     def _handle(self) -> None:
+        received = time.time()
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -454,13 +457,13 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(emulator.delay_seconds())  # this connection's thread only: others are answered meanwhile
         try:
             response = emulator.dispatch(request)
-        except _DropConnection:
+        except _DropConnectionError:
             if not request.path.startswith(CONTROL_PREFIX):
-                emulator._log(request, 0)
+                emulator._log(request, 0, received)
             self._reset_connection()
             return
         if not request.path.startswith(CONTROL_PREFIX):
-            emulator._log(request, response.status)
+            emulator._log(request, response.status, received)
         cut = emulator.faults.take({"cut"}, request.method, request.path)
         self._send(response, cut.after_bytes if cut else None)
 
@@ -482,8 +485,8 @@ class _Handler(BaseHTTPRequestHandler):
                 sent = 0
                 for chunk in response.body:
                     if cut_after is not None and sent + len(chunk) > cut_after:
-                        chunk = chunk[: cut_after - sent]
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunk else b"")
+                        part = chunk[: cut_after - sent]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if part else b"")
                         break
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     sent += len(chunk)

@@ -41,7 +41,7 @@ def op_name(plugin: str) -> str:
     return plugin.replace("-", "_")
 
 
-def _check(context: dg.OpExecutionContext, outcome: meltano_command.Outcome) -> None:
+def _check(outcome: meltano_command.Outcome) -> None:
     if outcome.returncode == 0:
         return
     description = f"`{' '.join(outcome.command[1:])}` exited {outcome.returncode}:\n{outcome.tail}"
@@ -53,9 +53,9 @@ def _check(context: dg.OpExecutionContext, outcome: meltano_command.Outcome) -> 
 
 def migrate_op(project: Project) -> dg.OpDefinition:
     @dg.op(name="migrate_system_database", out=dg.Out(dg.Nothing))
-    def migrate_system_database(context: dg.OpExecutionContext) -> None:
+    def migrate_system_database() -> None:
         """``meltano upgrade database``: once, before the shards fan out."""
-        _check(context, meltano_command.run(project.root, "upgrade", "database"))
+        _check(meltano_command.run(project.root, "upgrade", "database"))
 
     return migrate_system_database
 
@@ -74,8 +74,8 @@ def shard_op(project: Project, shard: Shard, loader: str, queue: str | None = No
         description=f"meltano run {shard.name} {loader} ({len(shard.accounts)} {shard.setting})",
     )
     def run_shard(context: dg.OpExecutionContext) -> None:
-        context.log.info(f"{shard.name}: {len(shard.accounts)} {shard.setting} into {loader}")
-        _check(context, meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
+        context.log.info("%s: %d %s into %s", shard.name, len(shard.accounts), shard.setting, loader)
+        _check(meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
 
     return run_shard
 
@@ -87,7 +87,7 @@ def models_op(project: Project, models: tuple[str, ...]) -> dg.OpDefinition:
         if not models:
             context.log.info("No models configured (job.models in orchestrate/shards.yml)")
             return
-        _check(context, meltano_command.run(project.root, "run", "--no-install", *models))
+        _check(meltano_command.run(project.root, "run", "--no-install", *models))
 
     return warehouse_models
 

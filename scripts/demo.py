@@ -1,10 +1,12 @@
 """The demo: every source, from its local emulator, into an embedded DuckDB warehouse, twice.
 
 1. starts the emulators (`python -m emulators`) on the ports the `dev` environment of meltano.yml names;
-2. clears the warehouse and the state, then runs the `ads-to-duckdb` job: a first, full run;
+2. clears the warehouse and the state, then runs the `ads-to-duckdb` job: a first, full run, whose last task builds
+   and tests the unified ad_reporting tables (dbt, transform/);
 3. prints what landed: per source, tables and rows, then date range and spend per account in its currency;
 4. runs the job again: an incremental run, which re-reads only the lookback days and upserts them;
-5. stops the emulators.
+5. prints the unified campaign-level table's totals per platform, currency and month;
+6. stops the emulators.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
 DEMO_DAYS = 30
 PORTS = {"rokt": 18101, "adroll": 18102, "mediamath": 18103}
+UNIFIED_CAMPAIGNS = "ad_reporting.ad_reporting__campaign_report"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +48,16 @@ class Source:
 SOURCES = [
     Source("rokt", "tap-rokt", "tap_rokt", "campaign_report", "account_id", "datetime", "gross_cost", "currency_code"),
     Source("adroll", "tap-adroll", "tap_adroll", "advertisable_report", "eid", "date", "cost", "currency"),
-    Source("mediamath", "tap-mediamath", "tap_mediamath", "performance", "campaign_id", "agg_timestamp", "total_spend",
-           "campaign_currency_code"),
+    Source(
+        "mediamath",
+        "tap-mediamath",
+        "tap_mediamath",
+        "performance",
+        "campaign_id",
+        "agg_timestamp",
+        "total_spend",
+        "campaign_currency_code",
+    ),
 ]
 
 
@@ -54,7 +65,8 @@ def main() -> int:
     os.chdir(ROOT)
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    start_date = (dt.date.today() - dt.timedelta(days=DEMO_DAYS)).isoformat()
+    # The date-time form most Meltano users write: the tap names report days by its calendar date.
+    start_date = f"{(dt.date.today() - dt.timedelta(days=DEMO_DAYS)).isoformat()}T00:00:00Z"
     for source in SOURCES:
         env[f"{source.tap.upper().replace('-', '_')}_START_DATE"] = start_date
 
@@ -74,18 +86,28 @@ def main() -> int:
 
         step(f"First run: meltano run ads-to-duckdb (full extraction from {start_date})")
         seconds, log = run_job(env)
-        print(f"    done in {seconds:.1f} s")
+        print(f"    done in {seconds:.1f} s; {dbt_outcome(log)}")
         rows_after_first = summarize()
 
         step("Second run: meltano run ads-to-duckdb again (incremental: from each bookmark minus the lookback)")
         seconds, log = run_job(env)
-        print(f"    done in {seconds:.1f} s; what each report stream re-read:")
-        for line in sorted(set(re.findall(r"(\w+: (?:account|advertisable|organization) \S+, report days .*?window\(s\).*?)(?:\s*cmd_type|$)", log, re.M))):
+        print(f"    done in {seconds:.1f} s; {dbt_outcome(log)}; what each report stream re-read:")
+        for line in sorted(
+            set(
+                re.findall(
+                    r"(\w+: (?:account|advertisable|organization) \S+, report days .*?window\(s\).*?)(?:\s*cmd_type|$)", log, re.MULTILINE
+                )
+            )
+        ):
             print("     ", line.strip())
         rows_after_second = summarize(quiet=True)
         same = rows_after_first == rows_after_second
-        print(f"    warehouse rows: {sum(rows_after_first.values())} before, {sum(rows_after_second.values())} after "
-              f"({'unchanged: re-read days were upserted by primary key' if same else 'changed'})")
+        print(
+            f"    warehouse rows: {sum(rows_after_first.values())} before, {sum(rows_after_second.values())} after "
+            f"({'unchanged: re-read days were upserted by primary key' if same else 'changed'})"
+        )
+        step(f"The unified model: {UNIFIED_CAMPAIGNS}, totals per platform, currency and month")
+        print_unified_totals()
         return 0 if same else 1
     finally:
         emulators.terminate()
@@ -110,14 +132,53 @@ def run_job(env: dict) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout + done.stderr
 
 
+def dbt_outcome(log: str) -> str:
+    """The dbt build's own summary line (models built and tests run), from the job's log."""
+    found = re.findall(r"Done\. (PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+)", log)
+    return f"dbt build: {found[-1]}" if found else "dbt build: no summary in the log"
+
+
+def print_unified_totals() -> None:
+    """The campaign-level unified table, summed per platform, currency and month: money never summed across
+    currencies; spend_usd only where the data gives it (blank otherwise)."""
+    query = f"""
+        select platform, currency, strftime(date_day, '%Y-%m') as month, count(distinct campaign_id), count(*),
+               sum(impressions), sum(clicks), sum(spend), sum(spend_usd), sum(conversions)
+        from {UNIFIED_CAMPAIGNS} group by all order by platform, currency, month"""
+    header = ("platform", "currency", "month", "campaigns", "rows", "impressions", "clicks", "spend", "spend_usd", "conversions")
+    widths = (10, 8, 7, 9, 5, 12, 9, 14, 14, 11)
+    print(
+        "    "
+        + " ".join(f"{name:>{width}}" if i > 2 else f"{name:<{width}}" for i, (name, width) in enumerate(zip(header, widths, strict=False)))
+    )
+    with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
+        for row in db.execute(query).fetchall():
+            cells = [
+                f"{row[0]:<10}",
+                f"{row[1]:<8}",
+                f"{row[2]:<7}",
+                f"{row[3]:>9}",
+                f"{row[4]:>5}",
+                f"{row[5]:>12,}",
+                f"{row[6]:>9,}",
+                f"{row[7]:>14,.2f}",
+                f"{row[8]:>14,.2f}" if row[8] is not None else " " * 14,
+                f"{row[9]:>11,.0f}" if row[9] is not None else " " * 11,
+            ]
+            print("    " + " ".join(cells))
+
+
 def summarize(quiet: bool = False) -> dict[str, int]:
     """Rows per table; unless quiet, print them and the spend per account."""
     counts: dict[str, int] = {}
     with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
         for source in SOURCES:
-            tables = [name for (name,) in db.execute(
-                "select table_name from information_schema.tables where table_schema = ? order by 1", [source.schema]
-            ).fetchall()]
+            tables = [
+                name
+                for (name,) in db.execute(
+                    "select table_name from information_schema.tables where table_schema = ? order by 1", [source.schema]
+                ).fetchall()
+            ]
             if not quiet:
                 print(f"    {source.tap} -> schema {source.schema}")
             for table in tables:

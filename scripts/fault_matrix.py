@@ -1,6 +1,6 @@
 """Run the whole fault matrix (tests/fault_matrix.py) and print one table: scenario by tap, outcome, rows.
 
-    .venv/bin/python scripts/fault_matrix.py [tap-rokt ...]
+.venv/bin/python scripts/fault_matrix.py [tap-rokt ...]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fault_matrix import PROFILES, run_scenario, scenarios  # noqa: E402
+from fault_matrix import PROFILES, run_scenario, scenarios
 
 
 def main(taps: list[str]) -> int:
@@ -24,7 +24,10 @@ def main(taps: list[str]) -> int:
     print("| tap | scenario | outcome | rows expected | rows delivered | verdict |")
     print("|---|---|---|---:|---:|---|")
     for o in rows:
-        print(f"| {o.tap} | {o.scenario} | {o.outcome} | {o.expected_rows} | {o.delivered_rows} | {'ok' if o.ok else 'FAILED: ' + o.detail[:120]} |")
+        print(
+            f"| {o.tap} | {o.scenario} | {o.outcome} | {o.expected_rows} | {o.delivered_rows} | "
+            f"{'ok' if o.ok else 'FAILED: ' + o.detail[:120]} |"
+        )
     failed = [o for o in rows if not o.ok]
     print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

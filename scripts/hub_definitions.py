@@ -76,8 +76,9 @@ def _capitalise_sentences(text: str) -> str:
         words = sentence.split()
         first = words[0]  # IndexError on an empty sentence, as in hub-utils
         previous = sentences[-1] if sentences else ""
-        if not (first[0].isupper() or first[0] == "'" or previous.endswith(("e.g", "i.e"))
-                or first.startswith(("tap-", "target-", "http"))):
+        if not (
+            first[0].isupper() or first[0] == "'" or previous.endswith(("e.g", "i.e")) or first.startswith(("tap-", "target-", "http"))
+        ):
             words[0] = first.capitalize()
         sentences.append(" ".join(words))
     return ". ".join(sentences)

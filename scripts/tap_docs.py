@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKERS = re.compile(r"(<!-- settings:start -->\n).*?(<!-- settings:end -->)", re.S)
+MARKERS = re.compile(r"(<!-- settings:start -->\n).*?(<!-- settings:end -->)", re.DOTALL)
 
 
 def settings_table(tap: str) -> str:
@@ -29,8 +29,8 @@ def settings_table(tap: str) -> str:
 def main(check: bool) -> int:
     stale = []
     for readme in sorted(ROOT.glob("tap-*/README.md")):
-        text = readme.read_text()
-        updated = MARKERS.sub(lambda m: m.group(1) + settings_table(readme.parent.name) + m.group(2), text)
+        text, table = readme.read_text(), settings_table(readme.parent.name)
+        updated = MARKERS.sub(lambda m, table=table: m.group(1) + table + m.group(2), text)
         if updated != text:
             stale.append(readme.relative_to(ROOT))
             if not check:

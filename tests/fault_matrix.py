@@ -20,8 +20,10 @@ import tempfile
 import typing as t
 from pathlib import Path
 
-from emulators.server import Emulator
 from emulators.testing import TapRun, run_tap, tap_executable
+
+if t.TYPE_CHECKING:
+    from emulators.server import Emulator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +80,10 @@ GENERIC_SCENARIOS = (
     Scenario("token expires mid-run", ({"kind": "expire_tokens", "path": "report", "skip": 1},)),
     Scenario(
         "token revoked",
-        ({"kind": "revoke_tokens", "path": "report", "skip": 1}, {"kind": "status", "status": 401, "path": "token", "skip": 1, "times": 100}),
+        (
+            {"kind": "revoke_tokens", "path": "report", "skip": 1},
+            {"kind": "status", "status": 401, "path": "token", "skip": 1, "times": 100},
+        ),
         expect="fail",
         message=("401",),
     ),
@@ -113,8 +118,8 @@ def _keyed(run: TapRun) -> dict[tuple, dict]:
 
 
 def _inject(emulator: Emulator, profile: Profile, faults: t.Iterable[dict]) -> None:
-    for spec in faults:
-        spec = dict(spec)
+    for given in faults:
+        spec = dict(given)
         where = spec.pop("path", "report")
         path = {"report": profile.report_path, "token": profile.token_path}.get(where, where)
         if path is None:
@@ -137,8 +142,9 @@ def _kill_after(tap: str, config: dict, records: int) -> TapRun:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.json"
         path.write_text(json.dumps(config))
-        process = subprocess.Popen([tap_executable(tap), "--config", str(path)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True)
+        process = subprocess.Popen(
+            [tap_executable(tap), "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         lines, seen = [], 0
         assert process.stdout is not None
         for line in process.stdout:
@@ -177,8 +183,16 @@ def run_scenario(profile: Profile, scenario: Scenario) -> Outcome:
         if scenario.expect == "exact":
             ok = run.returncode == 0 and delivered == expected
             detail = "" if ok else f"rc={run.returncode}, {len(delivered)} rows: {run.stderr[-400:]}"
-            return _outcome(profile, scenario, "exit 0" if run.returncode == 0 else f"exit {run.returncode}",
-                            expected, delivered, ok, detail, _leaks(profile, config, emulator, run))
+            return _outcome(
+                profile,
+                scenario,
+                "exit 0" if run.returncode == 0 else f"exit {run.returncode}",
+                expected,
+                delivered,
+                ok,
+                detail,
+                _leaks(profile, config, emulator, run),
+            )
 
         # Must fail loudly, name the failure, then resume from the state it left without a gap.
         tail = "\n".join(run.stderr.strip().splitlines()[-3:])

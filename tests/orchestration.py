@@ -26,7 +26,9 @@ import yaml
 from emulators.testing import run_tap
 from orchestrate import shards as shard_plans
 from orchestrate.worker import link_plugins
-from sources import Source
+
+if t.TYPE_CHECKING:
+    from sources import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -84,10 +86,8 @@ class Process:
     def stop(self) -> None:
         if self.popen.poll() is None:
             self.signal_group(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
         self.signal_group(signal.SIGKILL)  # whatever the group still holds (a step's meltano, tap, target)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(10)

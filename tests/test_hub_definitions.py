@@ -13,37 +13,54 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from referencing import Registry, Resource
+from test_install import TAPS, demo_config
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from emulators import emulator_class
-from test_install import TAPS, demo_config
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Hub's files, beside the clone as in CI (shared/reference/meltano-hub/ of the project).
 HUB_REFERENCE = ROOT.parent / "shared" / "reference" / "meltano-hub"
 LINT_CONFIG = ROOT / "hub-yamllint.yaml"
 TESTED_CAPABILITIES = ["about", "catalog", "discover", "schema-flattening", "state", "stream-maps"]
-# The SDK's built-in settings, named as the Hub lists them for SDK extractors (objects of fixed keys flattened).
+# The SDK's built-in settings of the capabilities the taps claim (stream maps, flattening; not batch, which no test
+# exercises, so batch_config is not offered), named as the Hub lists them (objects of fixed keys flattened).
 SDK_SETTINGS = {
-    "batch_config.encoding.compression", "batch_config.encoding.format", "batch_config.storage.prefix",
-    "batch_config.storage.root", "faker_config.locale", "faker_config.seed", "flattening_enabled",
-    "flattening_max_depth", "flattening_max_key_length", "flattening_separator", "stream_map_config", "stream_maps",
+    "faker_config.locale",
+    "faker_config.seed",
+    "flattening_enabled",
+    "flattening_max_depth",
+    "flattening_max_key_length",
+    "flattening_separator",
+    "stream_map_config",
+    "stream_maps",
 }
 HUB_METADATA = {
     "tap-rokt": ("Rokt", "Rokt ecommerce marketing platform", "https://www.rokt.com/", "/assets/logos/extractors/rokt.png"),
-    "tap-adroll": ("AdRoll", "AdRoll (NextRoll) digital advertising platform", "https://www.adroll.com/",
-                   "/assets/logos/extractors/adroll.png"),
-    "tap-mediamath": ("MediaMath", "MediaMath programmatic advertising platform", "https://www.mediamath.com/",
-                      "/assets/logos/extractors/mediamath.png"),
+    "tap-adroll": (
+        "AdRoll",
+        "AdRoll (NextRoll) digital advertising platform",
+        "https://www.adroll.com/",
+        "/assets/logos/extractors/adroll.png",
+    ),
+    "tap-mediamath": (
+        "MediaMath",
+        "MediaMath programmatic advertising platform",
+        "https://www.mediamath.com/",
+        "/assets/logos/extractors/mediamath.png",
+    ),
 }
 # The groups of settings a user must give (Meltano's settings_group_validation), exactly.
 SETTINGS_GROUPS = {
     "tap-rokt": [["app_id", "app_secret", "start_date"]],
-    "tap-adroll": [["api_key", "personal_access_token", "start_date"],
-                   ["access_token", "api_key", "client_secret", "refresh_token", "start_date"]],
+    "tap-adroll": [
+        ["api_key", "personal_access_token", "start_date"],
+        ["access_token", "api_key", "client_secret", "refresh_token", "start_date"],
+    ],
     "tap-mediamath": [["client_id", "client_secret", "organization_id", "password", "start_date", "username"]],
 }
 
@@ -68,8 +85,9 @@ def about(tap: str) -> dict:
 
 
 def test_definitions_are_generated_from_about():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "hub_definitions.py"), "--check", *TAPS],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "hub_definitions.py"), "--check", *TAPS], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -77,7 +95,9 @@ def test_definitions_are_generated_from_about():
 @pytest.mark.parametrize("tap", TAPS)
 def test_definition_passes_the_hubs_yamllint_rules(tap):
     path = ROOT / tap / "meltano-hub.yml"
-    problems = [f"{p.line}:{p.column} {p.rule}: {p.desc}" for p in linter.run(path.read_text(), YamlLintConfig(file=str(LINT_CONFIG)), str(path))]
+    problems = [
+        f"{p.line}:{p.column} {p.rule}: {p.desc}" for p in linter.run(path.read_text(), YamlLintConfig(file=str(LINT_CONFIG)), str(path))
+    ]
     assert problems == []
 
 
@@ -100,7 +120,9 @@ def hub_extractor_validator() -> jsonschema.Draft7Validator:
     if not schemas.is_dir():
         pytest.skip(f"the Hub's JSON schemas are not beside this clone ({schemas}): cannot validate against them")
     # Registered under their own $id, which is how their relative $refs (../common/...) resolve.
-    documents = [json.loads(path.read_text()) for folder in ("common", "plugin_definitions") for path in sorted((schemas / folder).glob("*.json"))]
+    documents = [
+        json.loads(path.read_text()) for folder in ("common", "plugin_definitions") for path in sorted((schemas / folder).glob("*.json"))
+    ]
     registry = Registry().with_resources((document["$id"], Resource.from_contents(document)) for document in documents)
     schema = json.loads((schemas / "plugin_definitions" / "extractors.schema.json").read_text())
     return jsonschema.Draft7Validator(schema, registry=registry, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
@@ -136,9 +158,12 @@ def test_definition_describes_the_tap_as_the_hub_lists_sdk_taps(tap):
     assert hub["settings_group_validation"] == SETTINGS_GROUPS[tap]
     names = [entry["name"] for entry in hub["settings"]]
     assert names == sorted(names)
-    assert SDK_SETTINGS <= set(names)
-    own = {name for name in reported["settings"]["properties"] if name not in {"stream_maps", "stream_map_config", "faker_config", "batch_config"}
-           and not name.startswith("flattening_")}
+    assert set(names) >= SDK_SETTINGS
+    own = {
+        name
+        for name in reported["settings"]["properties"]
+        if name not in {"stream_maps", "stream_map_config", "faker_config", "batch_config"} and not name.startswith("flattening_")
+    }
     assert set(names) == own | SDK_SETTINGS
     secrets = {name for name, schema in reported["settings"]["properties"].items() if schema.get("secret")}
     assert {entry["name"] for entry in hub["settings"] if entry.get("sensitive")} == secrets
@@ -146,15 +171,16 @@ def test_definition_describes_the_tap_as_the_hub_lists_sdk_taps(tap):
 
 def test_sdk_settings_are_flattened_as_on_the_hub():
     settings = {entry["name"]: entry for entry in hub_definition("tap-rokt")["settings"]}
-    assert settings["batch_config.encoding.format"]["kind"] == "options"
-    assert [option["value"] for option in settings["batch_config.encoding.format"]["options"]] == ["jsonl", "parquet"]
-    assert [option["value"] for option in settings["batch_config.encoding.compression"]["options"]] == ["gzip", "none"]
+    assert not [name for name in settings if name.startswith("batch_config")]  # batch is not claimed
     kinds = {name: settings[name]["kind"] for name in SDK_SETTINGS}
     assert kinds == {
-        "batch_config.encoding.compression": "options", "batch_config.encoding.format": "options",
-        "batch_config.storage.prefix": "string", "batch_config.storage.root": "string", "faker_config.locale": "array",
-        "faker_config.seed": "string", "flattening_enabled": "boolean", "flattening_max_depth": "integer",
-        "flattening_max_key_length": "integer", "flattening_separator": "string", "stream_map_config": "object",
+        "faker_config.locale": "array",
+        "faker_config.seed": "string",
+        "flattening_enabled": "boolean",
+        "flattening_max_depth": "integer",
+        "flattening_max_key_length": "integer",
+        "flattening_separator": "string",
+        "stream_map_config": "object",
         "stream_maps": "object",
     }
 
@@ -202,16 +228,24 @@ def test_description_cleaner_fails_where_the_hub_failed():
 
 
 def test_generator_writes_descriptions_the_cleaner_cannot_break():
-    assert generator.hub_description("Rows per page in paginated mode (1..10000; the API's text docs say at most 1000)") == \
-        "Rows per page in paginated mode (1 to 10000; the API's text docs say at most 1000)"
+    assert (
+        generator.hub_description("Rows per page in paginated mode (1..10000; the API's text docs say at most 1000)")
+        == "Rows per page in paginated mode (1 to 10000; the API's text docs say at most 1000)"
+    )
     assert generator.hub_description("Wait... then . retry") == "Wait\u2026 then retry"
     assert generator.hub_description("streaming (JSON lines) or paginated") == "Streaming (JSON lines) or paginated"
     assert generator.hub_description("") == ""
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(["a", "B", "1", "2.5", ".", "..", "...", " ", "e.g.", "i.e.", "(", ")", "'", "x.y",
-                                 "http://a.b", "tap-x", "`c.d`", ";", "\n"]), max_size=12).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "B", "1", "2.5", ".", "..", "...", " ", "e.g.", "i.e.", "(", ")", "'", "x.y", "http://a.b", "tap-x", "`c.d`", ";", "\n"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
 def test_any_description_comes_out_as_a_fixed_point_of_the_cleaner(text):
     cleaned = generator.hub_description(text)
     assert generator.hub_clean_description(cleaned) == cleaned
@@ -227,8 +261,11 @@ def test_every_description_is_already_as_the_hub_cleans_it(tap):
 # --- meltano add from the definition -------------------------------------------------------------------------
 @pytest.mark.parametrize("tap", TAPS)
 def test_meltano_add_from_the_definition_installs_and_runs(tap, tmp_path):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     (tmp_path / "meltano.yml").write_text(
         'requires_meltano: ">=4.0"\nproject_id: scratch\ndefault_environment: dev\nenvironments:\n- name: dev\n'
     )
@@ -248,8 +285,10 @@ def test_meltano_add_from_the_definition_installs_and_runs(tap, tmp_path):
     meltano("install", "--plugin-type", "extractor", tap)
 
     with emulator_class(tap.removeprefix("tap-"))() as emulator:
-        settings = {f"{tap.upper().replace('-', '_')}_{name.upper()}": json.dumps(value) if not isinstance(value, str) else value
-                    for name, value in demo_config(tap, emulator.url).items()}
+        settings = {
+            f"{tap.upper().replace('-', '_')}_{name.upper()}": json.dumps(value) if not isinstance(value, str) else value
+            for name, value in demo_config(tap, emulator.url).items()
+        }
         listed = meltano("config", "list", tap, extra=settings).stdout
         assert "start_date" in listed
         run = meltano("invoke", tap, extra=settings)

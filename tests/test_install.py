@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sources import BY_TAP
 
 from emulators import emulator_class
-from sources import BY_TAP
 
 ROOT = Path(__file__).resolve().parent.parent
 TAPS = sorted(path.name for path in ROOT.glob("tap-*") if (path / "pyproject.toml").exists())
@@ -37,7 +37,9 @@ def test_pipx_install_from_the_tap_folder(tap, tmp_path):
     probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import emulators"], cwd=tmp_path, capture_output=True, check=False)
     assert probe.returncode != 0
 
-    about = json.loads(subprocess.run([str(executable), "--about", "--format=json"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout)
+    about = json.loads(
+        subprocess.run([str(executable), "--about", "--format=json"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    )
     assert about["name"] == tap
     assert about["version"] == "0.1.0"
     assert {"catalog", "discover", "state", "about", "stream-maps", "schema-flattening"} <= set(about["capabilities"])
@@ -45,7 +47,9 @@ def test_pipx_install_from_the_tap_folder(tap, tmp_path):
     with emulator_class(tap.removeprefix("tap-"))() as emulator:
         config = tmp_path / "config.json"
         config.write_text(json.dumps(demo_config(tap, emulator.url)))
-        catalog = subprocess.run([str(executable), "--config", str(config), "--discover"], cwd=tmp_path, capture_output=True, text=True, check=True)
+        catalog = subprocess.run(
+            [str(executable), "--config", str(config), "--discover"], cwd=tmp_path, capture_output=True, text=True, check=True
+        )
         assert json.loads(catalog.stdout)["streams"]
         sync = subprocess.run([str(executable), "--config", str(config)], cwd=tmp_path, capture_output=True, text=True, check=False)
         assert sync.returncode == 0, sync.stderr[-3000:]

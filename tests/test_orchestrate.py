@@ -11,12 +11,12 @@ import signal
 from pathlib import Path
 
 import pytest
-
-from emulators.adroll import AdRollEmulator
-from emulators.rokt import RoktEmulator
 from orchestration import STEP_RETRIED, Gate, Stack, landed, serial_run, wait_until
 from postgres import postgres_server
 from sources import BY_TAP
+
+from emulators.adroll import AdRollEmulator
+from emulators.rokt import RoktEmulator
 
 START, END = "2025-03-01", "2025-03-06"
 ROKT, ADROLL = BY_TAP["tap-rokt"], BY_TAP["tap-adroll"]

@@ -17,7 +17,6 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
-
 from test_install import TAPS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +35,7 @@ CLASSIFIERS = [
     "Topic :: Database",
     "Topic :: Office/Business",
 ]
-MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)[^)]*\)|^\s*\[[^\]]+\]:\s*(\S+)", re.M)
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)[^)]*\)|^\s*\[[^\]]+\]:\s*(\S+)", re.MULTILINE)
 
 
 def distribution(tap: str) -> str:

@@ -1,4 +1,5 @@
-"""End to end: the root project's jobs load every source into DuckDB and PostgreSQL, exactly, and resume.
+"""End to end: the root project's jobs load every source into DuckDB and PostgreSQL, exactly, and resume; their
+last task, the dbt build, makes the unified ad_reporting tables, whose totals equal the sources' report streams.
 
 Expected values are what each tap emits for the same settings when run alone; the taps' own tests check
 those against the emulators' ground truth.
@@ -12,13 +13,24 @@ import contextlib
 import duckdb
 import psycopg
 import pytest
-
-from emulators import emulator_class
-from emulators.testing import run_tap
+import unified
 from postgres import postgres_server
 from sources import SOURCES
 
+from emulators import emulator_class
+from emulators.testing import run_tap
+
 START, END, LATER_END = "2025-03-01", "2025-03-15", "2025-03-18"
+# What the unified tables leave null, per level: (platform, column), for every row (README, "Where each column
+# comes from"): AdRoll states no report timezone and reports no conversions, Rokt no conversion value and no
+# campaign names.
+_ADROLL_NULLS = {("adroll", "report_timezone"): "all", ("adroll", "conversions"): "all", ("adroll", "conversions_value"): "all"}
+UNIFIED_NULLS = {
+    "account": {**_ADROLL_NULLS, ("rokt", "conversions_value"): "all"},
+    "campaign": {**_ADROLL_NULLS, ("rokt", "conversions_value"): "all", ("rokt", "campaign_name"): "all"},
+    "ad_group": _ADROLL_NULLS,
+    "ad": _ADROLL_NULLS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +58,7 @@ def _expected(source, config) -> dict:
     return {
         "counts": dict(collections.Counter(m["stream"] for m in run.messages if m["type"] == "RECORD")),
         "spend": {key: round(value, 2) for key, value in spend.items()},
+        "unified": unified.expected(source.tap, run.records),
     }
 
 
@@ -88,23 +101,38 @@ def test_job_lands_every_record_then_resumes_incrementally(loader, meltano, emul
     else:
         loader_env, query = {}, _duckdb_query(meltano.warehouse)
 
+    dbt_target = meltano.warehouse.parent / "dbt-target"
+
     def run_job(end):
-        env = dict(loader_env)
+        env = {**loader_env, f"DBT_{loader.upper()}_TARGET_PATH": str(dbt_target)}
+        (dbt_target / "run_results.json").unlink(missing_ok=True)  # only this run's dbt build may answer
         for source in SOURCES:
             env.update(source.env(_config(source, emulators, end)))
         meltano("run", f"ads-to-{loader}", env=env)
 
+    def check_unified(expected_by_source):
+        # The job's last task built and tested the models: every model built, every dbt test passed.
+        results = unified.dbt_results(dbt_target)
+        assert results == {"model": {"success": 14}, "test": {"pass": 43}}
+        assert unified.landed(query) == unified.merged(expected_by_source)
+        assert unified.duplicate_keys(query) == dict.fromkeys(unified.LEVELS, 0)
+        assert unified.null_columns(query) == UNIFIED_NULLS
+
     run_job(END)
     first = {}
+    expected_unified = []
     for source in SOURCES:
         expected, landed = _expected(source, _config(source, emulators, END)), _landed(query, source)
         assert landed["counts"] == expected["counts"], source.tap
         assert landed["spend"] == expected["spend"], source.tap
         assert landed["duplicates"] == 0
         first[source.tap] = landed
+        expected_unified.append(expected["unified"])
+    check_unified(expected_unified)
 
     # Three days later: each source re-reads its lookback days and upserts them; nothing lost or doubled.
     run_job(LATER_END)
+    expected_unified = []
     for source in SOURCES:
         expected, landed = _expected(source, _config(source, emulators, LATER_END)), _landed(query, source)
         assert landed["counts"] == expected["counts"], source.tap
@@ -113,6 +141,8 @@ def test_job_lands_every_record_then_resumes_incrementally(loader, meltano, emul
         assert {k: v for k, v in landed["spend"].items() if k[-10:] < END} == first[source.tap]["spend"]
         state = meltano("state", "get", f"dev:{source.tap}-to-target-{loader}").stdout
         assert "replication_key_value" in state
+        expected_unified.append(expected["unified"])
+    check_unified(expected_unified)
 
 
 def test_job_interrupted_after_the_first_source_resumes_without_loss(meltano, emulators):

@@ -17,7 +17,8 @@ KINDS = {"ad_report": "ad", "campaign_report": "campaign", "advertisable_report"
 
 
 def main(config_path: str, stream: str) -> None:
-    config = json.load(open(config_path))
+    with open(config_path, encoding="utf-8") as handle:
+        config = json.load(handle)
     base = f"{config['api_url'].rstrip('/')}/api/v1"
     session = requests.Session()
     session.params = {"apikey": config["api_key"]}

@@ -2,7 +2,8 @@
 
     python benchmarks/baselines/mediamath.py CONFIG.json STREAM
 
-Streaming mode: one POST per 7-day window, the JSON-lines answer read line by line.
+Streaming mode: one POST per window (report_window_days, 31 by default as in the tap), the JSON-lines answer read
+line by line.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ PERFORMANCE_FIELDS = [
 
 
 def main(config_path: str, stream: str) -> None:
-    config = json.load(open(config_path))
+    with open(config_path, encoding="utf-8") as handle:
+        config = json.load(handle)
     custom = {r["name"]: (r["dataset"], ["organization_id", *r["fields"]]) for r in config.get("reports") or []}
     dataset, fields = {"performance": ("performance", PERFORMANCE_FIELDS), **custom}[stream]
     session = requests.Session()
@@ -33,7 +35,7 @@ def main(config_path: str, stream: str) -> None:
     token = session.post(config["auth_url"], data=grant).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
     start, end = dt.date.fromisoformat(config["start_date"]), dt.date.fromisoformat(config["end_date"])
-    window_days = config.get("report_window_days", 7)
+    window_days = config.get("report_window_days", 31)  # the tap's default
     write = sys.stdout.write
     day = start
     while day < end:

@@ -16,7 +16,8 @@ BUILT_IN = {"campaign_report": ("campaigns", ["campaign_id"]), "transaction_repo
 
 
 def main(config_path: str, stream: str) -> None:
-    config = json.load(open(config_path))
+    with open(config_path, encoding="utf-8") as handle:
+        config = json.load(handle)
     custom = {r["name"]: (r["report"], r.get("dimensions") or []) for r in config.get("reports") or []}
     report, dimensions = {**BUILT_IN, **custom}[stream]
     url = config["api_url"].rstrip("/")

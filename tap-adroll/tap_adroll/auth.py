@@ -27,6 +27,7 @@ from pathlib import Path
 
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from .tokens import RenewingOAuthAuthenticator
 
@@ -82,6 +83,7 @@ class AdRollOAuthAuthenticator(RenewingOAuthAuthenticator):
         self._adopt(self._read_token_file(), announce=True)
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         return {
             "grant_type": "refresh_token",
@@ -95,6 +97,7 @@ class AdRollOAuthAuthenticator(RenewingOAuthAuthenticator):
             return None
         return "the access token was rejected and cannot be renewed: set refresh_token and client_secret"
 
+    @override
     def update_access_token(self) -> None:
         """A new access token: one another process sharing the token file rotated meanwhile, or a refresh."""
         why = self.cannot_renew()
@@ -152,7 +155,7 @@ class AdRollOAuthAuthenticator(RenewingOAuthAuthenticator):
         self.access_token = saved.get("access_token") or None
         self.refresh_token = saved.get("refresh_token") or self.refresh_token
         refreshed_at = saved.get("refreshed_at")
-        self.last_refreshed = dt.datetime.fromtimestamp(refreshed_at, dt.timezone.utc) if refreshed_at else None
+        self.last_refreshed = dt.datetime.fromtimestamp(refreshed_at, dt.UTC) if refreshed_at else None
         self.expires_in = saved.get("expires_in")
         if announce:
             self.logger.info("AdRoll OAuth: using the tokens kept in oauth_token_file")

@@ -17,10 +17,13 @@ import sys
 import typing as t
 from urllib.parse import urlsplit
 
-import click
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.plugin_base import SingerCommand
+from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    import click
 
 #: Failures whose message is written for users: API answers, network failures, settings found bad late
 #: (an unknown account id, an unknown report field).
@@ -35,12 +38,13 @@ def failure_line(exc: BaseException) -> str:
     if isinstance(exc, ConfigValidationError):
         return "; ".join(exc.errors) if exc.errors else str(exc)
     if isinstance(exc, requests.RequestException) and exc.request is not None:
-        url = urlsplit(exc.request.url or "")
-        return f"{exc.request.method} {url.scheme}://{url.netloc}{url.path} failed: {network_reason(exc)}"
+        method, url = exc.request.method, urlsplit(str(exc.request.url or ""))
+        verb = method.decode() if isinstance(method, bytes) else str(method)
+        return f"{verb} {url.scheme}://{url.netloc}{url.path} failed: {network_reason(exc)}"
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def network_reason(exc: BaseException) -> str:
+def network_reason(exc: BaseException | None) -> str:
     """Why a request got no answer, in a few words (requests' own text repeats the URL and the query)."""
     reasons = {
         requests.exceptions.ProxyError: "the proxy refused the connection",
@@ -53,12 +57,13 @@ def network_reason(exc: BaseException) -> str:
     for kind, reason in reasons.items():
         if isinstance(exc, kind):
             return f"{reason} ({type(exc).__name__})"
-    return type(exc).__name__
+    return type(exc).__name__ if exc is not None else "no answer"
 
 
 class RepeatedLinesFilter(logging.Filter):
     """Drops the SDK's and backoff's lines that a known failure's own line already says."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         if not isinstance(record.msg, str) or not record.msg.startswith(REPEATED_LINES):
             return True
@@ -85,11 +90,12 @@ class OneLineErrorCommand(SingerCommand):
             logger=logger,
         )
 
-    def main(self, *args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: ANN401
+    @override
+    def main(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         try:
             return super().main(*args, **kwargs)
         except EXPECTED_FAILURES as exc:
-            self.logger.error("%s", failure_line(exc))  # noqa: TRY400 - one line, no traceback, by design
+            self.logger.error("%s", failure_line(exc))
             sys.exit(1)
 
 

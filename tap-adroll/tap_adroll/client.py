@@ -16,6 +16,7 @@ from .retries import MAX_TRIES, MAX_WAIT_SECONDS, RetryingStream, retry_after_se
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk.pagination import BaseAPIPaginator
 
     from .auth import AdRollOAuthAuthenticator, PersonalAccessTokenAuthenticator
     from .tap import TapAdRoll
@@ -52,8 +53,8 @@ class AdRollStream(RetryingStream):
         return int(self.config["request_timeout"])
 
     @override
-    def get_new_paginator(self) -> None:
-        return None  # the endpoints the tap uses answer in one piece
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None  # one request, one answer; report streams walk their date windows instead
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -78,7 +79,7 @@ class AdRollStream(RetryingStream):
             return QuotaExhaustedError(_quota_message(what, f"still refused after {MAX_TRIES} tries"))
         return super().gave_up(what, exc)
 
-    def answer(self, response: requests.Response) -> t.Any:  # noqa: ANN401
+    def answer(self, response: requests.Response) -> t.Any:
         """The ``results`` of an answer; a 200 that is not the documented envelope (a proxy's HTML page, a broken
         or empty body) is never taken for an empty answer: the run fails, naming it."""
         try:
@@ -88,7 +89,9 @@ class AdRollStream(RetryingStream):
             detail = f"the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}"
             raise FatalAPIError(f"{self.describe_request(response.request)} failed: {detail}") from None
         if not isinstance(body, dict) or "results" not in body:
-            raise FatalAPIError(f"{self.describe_request(response.request)} failed: the answer has no 'results': {api_error_text(response)}")
+            raise FatalAPIError(
+                f"{self.describe_request(response.request)} failed: the answer has no 'results': {api_error_text(response)}"
+            )
         return body["results"]
 
     @override

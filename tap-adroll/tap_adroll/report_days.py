@@ -24,17 +24,18 @@ def setting_day(value: t.Any) -> dt.date:
     Raises ``ValueError`` for anything that is not a date or an ISO 8601 date-time.
     """
     match = _SETTING_DATE.match(str(value))
-    if not match:
+    try:
+        return dt.date.fromisoformat(match.group(1) if match else "")
+    except ValueError:
         msg = f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time"
-        raise ValueError(msg)
-    return dt.date.fromisoformat(match.group(1))
+        raise ValueError(msg) from None
 
 
 def end_day(end_date: t.Any, zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.date:
     """The first report day not to extract: ``end_date``'s date, or today in the report's timezone."""
     if end_date:
         return setting_day(end_date)
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone).date()
+    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).date()
 
 
 def first_day(start: dt.date, starting_value: t.Any, lookback_days: int) -> dt.date:

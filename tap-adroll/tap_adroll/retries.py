@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
+from typing_extensions import override
 
 from .cli import REPEATED_LINES_FILTER, network_reason
 
@@ -47,7 +48,7 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - dt.datetime.now(dt.UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
     return max(seconds, 0.0)
@@ -87,6 +88,7 @@ class RetryingStream(RESTStream):
         self.requests_sent = 0
         self.retries = 0
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         self.count_request()
         credentials = t.cast("RenewableCredentials", self.authenticator)
@@ -105,16 +107,20 @@ class RetryingStream(RESTStream):
 
     # ------------------------------------------------------------------ the SDK's backoff hooks
 
+    @override
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         attempts = itertools.count(1)
         return self.backoff_runtime(value=lambda exception: wait_before_retry(exception, next(attempts)))
 
+    @override
     def backoff_max_tries(self) -> int:
         return MAX_TRIES
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         return value  # the jitter is in backoff_seconds, never on the API's own Retry-After
 
+    @override
     def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
         self.retries += 1
         exception = details.get("exception")
@@ -125,6 +131,7 @@ class RetryingStream(RESTStream):
             "Retrying after try %d of %d (waiting %.1f s): %s", details.get("tries"), MAX_TRIES, details.get("wait") or 0.0, reason
         )
 
+    @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retrying decorator; when the tries run out, one line that says what failed and why."""
         decorated = super().request_decorator(func)
@@ -137,12 +144,15 @@ class RetryingStream(RESTStream):
                 raise self.gave_up(str(exc), exc) from None
             except (requests.RequestException, ConnectionError) as exc:
                 self.count_request()
-                what = f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}"
+                url = urlsplit(prepared_request.url or "")
+                what = (
+                    f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}, connecting to {url.scheme}://{url.netloc}/"
+                )
                 raise self.gave_up(what, exc) from None
 
         return call
 
-    def gave_up(self, what: str, exc: BaseException) -> FatalAPIError:  # noqa: ARG002 - provider overrides use it
+    def gave_up(self, what: str, exc: BaseException) -> FatalAPIError:
         """The error that ends the run when a request failed ``MAX_TRIES`` times."""
         return GaveUpError(f"{what} (gave up after {MAX_TRIES} tries)")
 

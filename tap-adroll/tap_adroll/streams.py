@@ -41,10 +41,12 @@ class OrganizationStream(AdRollStream):
         records = list(self.request_records(None))
         return records[0]
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         org = self.config.get("organization_eid")
         return {"organization": org} if org else {}
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield self.tap.organization  # fetched once per run
 
@@ -61,13 +63,16 @@ class AdvertisablesStream(AdRollStream):
         """Every advertisable of the organization, from the API (the tap calls this once per run)."""
         return list(self.request_records(None))
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         org = self.config.get("organization_eid")
         return {"organization": org} if org else {}
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.tap.advertisables  # fetched once per run
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"advertisable_eid": record["eid"]}
 
@@ -82,6 +87,7 @@ class AdvertisableChildStream(AdRollStream):
     #: Calls made per advertisable: extra query parameters of each (active and inactive, where the API filters).
     variants: t.ClassVar[tuple[dict[str, str], ...]] = ({},)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         seen: set[str] = set()
         for variant in self.variants:
@@ -90,10 +96,12 @@ class AdvertisableChildStream(AdRollStream):
                     seen.add(record["eid"])
                     yield record
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
         return {"advertisable": context["advertisable_eid"], **context.get("_variant", {})}
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         assert context is not None
         return {**row, "advertisable_eid": context["advertisable_eid"]}
@@ -170,7 +178,7 @@ class ReportStream(AdRollStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         start = setting_day(self.config["start_date"])
-        end = end_day(self.config.get("end_date"), dt.timezone.utc)  # AdRoll report days are UTC days
+        end = end_day(self.config.get("end_date"), dt.UTC)  # AdRoll report days are UTC days
         lookback = self.config["lookback_window_days"]
         first = first_day(start, self.get_starting_replication_key_value(context), lookback)
         self._windows = plan_windows(first, end)
@@ -179,7 +187,11 @@ class ReportStream(AdRollStream):
         bookmark = self.get_context_state(context).get("replication_key_value")
         self.logger.info(
             "%s: organization %s, report days %s (UTC), %d window(s) of one day for %d advertisable(s)%s",
-            self.name, context["organization_eid"], day_span(first, end), len(self._windows), len(self._advertisable_eids),
+            self.name,
+            context["organization_eid"],
+            day_span(first, end),
+            len(self._windows),
+            len(self._advertisable_eids),
             f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
         )
         self.checkpoints.start_partition(f"organization {context['organization_eid']}", len(self._windows))
@@ -188,7 +200,7 @@ class ReportStream(AdRollStream):
         yield from super().get_records(context)
 
     @override
-    def get_new_paginator(self) -> WindowPaginator:  # type: ignore[override]
+    def get_new_paginator(self) -> WindowPaginator:
         self._paginator = WindowPaginator(self._windows)
         return self._paginator
 

@@ -7,7 +7,6 @@ import re
 import typing as t
 from functools import cached_property
 
-import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
@@ -19,6 +18,9 @@ from .cli import OneLineErrorCommand
 from .settings import CheckedSettingsTap
 from .writer import CheckpointFlushingWriter
 
+if t.TYPE_CHECKING:
+    import click
+
 
 class TapAdRoll(CheckedSettingsTap):
     """Singer tap for the AdRoll CRUD API v1."""
@@ -27,68 +29,115 @@ class TapAdRoll(CheckedSettingsTap):
     package_name = "adtech-tap-adroll"
     message_writer_class = CheckpointFlushingWriter
     capabilities: t.ClassVar = [
-        TapCapabilities.CATALOG, TapCapabilities.DISCOVER, TapCapabilities.STATE,
-        PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+        TapCapabilities.CATALOG,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.STATE,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
     ]
 
     config_jsonschema = th.PropertiesList(
         th.Property(
-            "api_key", th.StringType, required=True, title="API key (client ID)",
+            "api_key",
+            th.StringType,
+            required=True,
+            title="API key (client ID)",
             description="The application's client ID from the NextRoll developer site, sent as the apikey query parameter",
         ),
         th.Property(
-            "personal_access_token", th.StringType, secret=True, title="Personal access token",
+            "personal_access_token",
+            th.StringType,
+            secret=True,
+            title="Personal access token",
             description="Sent as 'Authorization: Token <PAT>'; one auth method (this, or the OAuth tokens) is required",
         ),
         th.Property(
-            "access_token", th.StringType, secret=True, title="OAuth access token",
+            "access_token",
+            th.StringType,
+            secret=True,
+            title="OAuth access token",
             description="OAuth 2 access token, sent as 'Authorization: Bearer'; renewed with refresh_token when it expires",
         ),
         th.Property(
-            "refresh_token", th.StringType, secret=True, title="OAuth refresh token",
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            title="OAuth refresh token",
             description="OAuth 2 refresh token (single-use: each refresh returns a new one, see oauth_token_file)",
         ),
         th.Property(
-            "client_secret", th.StringType, secret=True, title="OAuth client secret",
+            "client_secret",
+            th.StringType,
+            secret=True,
+            title="OAuth client secret",
             description="The application's client secret, used with api_key to refresh OAuth tokens",
         ),
         th.Property(
-            "oauth_token_file", th.StringType, title="OAuth token file",
+            "oauth_token_file",
+            th.StringType,
+            title="OAuth token file",
             description=(
                 "Where the tap keeps the latest OAuth access and refresh tokens between runs (JSON, mode 0600, "
                 "rewritten after every refresh); without it a rotated refresh token is lost when the run ends"
             ),
         ),
         th.Property(
-            "start_date", th.DateTimeType, required=True, title="Start date",
-            description="First report day to extract on a first run (a date is midnight UTC)",
+            "start_date",
+            th.DateTimeType,
+            required=True,
+            title="Start date",
+            description=(
+                "First report day to extract on a first run. Its calendar date names the report day (AdRoll report "
+                "days are UTC days); a time of day or an offset in the setting is ignored"
+            ),
         ),
         th.Property(
-            "end_date", th.DateTimeType, title="End date",
-            description="Extract report days before this day (exclusive; default: today, so whole days only)",
+            "end_date",
+            th.DateTimeType,
+            title="End date",
+            description=(
+                "First report day not to extract, named by its calendar date as start_date is. Default: today (UTC), so only whole days"
+            ),
         ),
         th.Property(
-            "lookback_window_days", th.IntegerType(minimum=0), default=3, title="Lookback window (days)",
+            "lookback_window_days",
+            th.IntegerType(minimum=0),
+            default=3,
+            title="Lookback window (days)",
             description="Days before the bookmark that every incremental run extracts again (AdRoll restates recent days)",
         ),
         th.Property(
-            "api_url", th.StringType, default="https://services.adroll.com", title="API URL",
+            "api_url",
+            th.StringType,
+            default="https://services.adroll.com",
+            title="API URL",
             description="Base URL of the AdRoll API; the CRUD endpoints are under {api_url}/api/v1/",
         ),
         th.Property(
-            "request_timeout", th.IntegerType(minimum=1), default=300, title="Request timeout (seconds)",
+            "request_timeout",
+            th.IntegerType(minimum=1),
+            default=300,
+            title="Request timeout (seconds)",
             description="Seconds to wait for an answer before the request counts as failed (and is retried)",
         ),
         th.Property(
-            "organization_eid", th.StringType, title="Organization EID",
+            "organization_eid",
+            th.StringType,
+            title="Organization EID",
             description="Organization to extract (default: the credentials' organization)",
         ),
         th.Property(
-            "advertisable_eids", th.ArrayType(th.StringType), title="Advertisable EIDs",
+            "advertisable_eids",
+            th.ArrayType(th.StringType),
+            title="Advertisable EIDs",
             description="Advertisables to extract (default: every advertisable of the organization)",
         ),
         th.Property(
-            "currency", th.StringType, default="USD", title="Currency",
+            "currency",
+            th.StringType,
+            default="USD",
+            title="Currency",
             description="ISO 4217 currency of money in reports, sent as currency on report requests",
         ),
     ).to_dict()
@@ -153,10 +202,7 @@ class TapAdRoll(CheckedSettingsTap):
         by_eid = {advertisable["eid"]: advertisable for advertisable in found}
         unknown = [eid for eid in wanted if eid not in by_eid]
         if unknown:
-            msg = (
-                f"advertisable_eids: {', '.join(unknown)} not among the organization's advertisables "
-                f"({', '.join(by_eid) or 'none'})"
-            )
+            msg = f"advertisable_eids: {', '.join(unknown)} not among the organization's advertisables ({', '.join(by_eid) or 'none'})"
             raise ConfigValidationError(msg, errors=[msg])
         return [by_eid[eid] for eid in wanted]
 

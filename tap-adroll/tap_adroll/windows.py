@@ -48,7 +48,7 @@ def api_date(day: dt.date) -> str:
 
 def day_start(day: dt.date) -> str:
     """The ``date`` stamp of a report row: the day's midnight UTC as an ISO 8601 date-time."""
-    return dt.datetime.combine(day, dt.time(), dt.timezone.utc).isoformat()
+    return dt.datetime.combine(day, dt.time(), dt.UTC).isoformat()
 
 
 class WindowPaginator(BaseAPIPaginator[Window]):

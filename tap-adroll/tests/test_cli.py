@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulators.testing import tap_executable
+from adroll_support import CLIENT_ID, PAT
 
-from conftest import CLIENT_ID, PAT
+from emulators.testing import tap_executable
 
 EXPECTED = {
     "organization": (["eid"], None),
@@ -36,8 +36,20 @@ def test_about_in_every_format_without_settings_or_network():
     assert about["version"] == "0.1.0"
     assert set(about["capabilities"]) >= {"catalog", "discover", "state", "about", "stream-maps", "schema-flattening"}
     settings = about["settings"]["properties"]
-    for name in ("start_date", "end_date", "lookback_window_days", "api_url", "api_key", "personal_access_token",
-                 "access_token", "refresh_token", "client_secret", "organization_eid", "advertisable_eids", "currency"):
+    for name in (
+        "start_date",
+        "end_date",
+        "lookback_window_days",
+        "api_url",
+        "api_key",
+        "personal_access_token",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "organization_eid",
+        "advertisable_eids",
+        "currency",
+    ):
         assert name in settings, name
     assert "| personal_access_token |" in run("--about", "--format=markdown").stdout
     assert "tap-adroll" in run("--about").stdout

@@ -7,18 +7,19 @@ from decimal import Decimal
 
 import pytest
 import requests
+from adroll_support import CLIENT_ID, CLIENT_SECRET, PAT, REFRESH_TOKEN
 
 from emulators.adroll import AdRollEmulator
 from emulators.facts import convert_cents
-
-from conftest import CLIENT_ID, CLIENT_SECRET, PAT, REFRESH_TOKEN
 
 PAT_HEADERS = {"Authorization": f"Token {PAT}"}
 
 
 def get(emulator, path, headers=PAT_HEADERS, **params):
     params.setdefault("apikey", CLIENT_ID)
-    return requests.get(f"{emulator.url}/api/v1/{path}", headers=headers, params={k: v for k, v in params.items() if v is not None}, timeout=10)
+    return requests.get(
+        f"{emulator.url}/api/v1/{path}", headers=headers, params={k: v for k, v in params.items() if v is not None}, timeout=10
+    )
 
 
 def test_default_construction_works():
@@ -37,9 +38,16 @@ def test_pat_needs_the_apikey_and_the_right_token(emulator):
 
 def test_refresh_tokens_rotate_and_are_single_use(emulator):
     def refresh(token):
-        return requests.post(f"{emulator.url}/auth/token", data={
-            "grant_type": "refresh_token", "refresh_token": token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        }, timeout=10)
+        return requests.post(
+            f"{emulator.url}/auth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": token,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            },
+            timeout=10,
+        )
 
     first = refresh(REFRESH_TOKEN)
     assert first.status_code == 200
@@ -70,10 +78,17 @@ def test_reports_filter_convert_and_validate(emulator):
     advs = emulator.advertisable_eids()
     gbp = next(a for a in emulator.advertisables if a["_currency"] == "GBP")["eid"]
     day = dt.date(2025, 3, 1)
-    repeated = get(emulator, "report/advertisable", data_format="entity", start_date="03-01-2025",
-                   end_date="03-01-2025", advertisables=advs[:2]).json()["results"]
-    comma = get(emulator, "report/advertisable", data_format="entity", start_date="03-01-2025",
-                end_date="03-01-2025", advertisables=",".join(advs[:2])).json()["results"]
+    repeated = get(
+        emulator, "report/advertisable", data_format="entity", start_date="03-01-2025", end_date="03-01-2025", advertisables=advs[:2]
+    ).json()["results"]
+    comma = get(
+        emulator,
+        "report/advertisable",
+        data_format="entity",
+        start_date="03-01-2025",
+        end_date="03-01-2025",
+        advertisables=",".join(advs[:2]),
+    ).json()["results"]
     assert repeated == comma == emulator.truth_report("advertisable", day, advs[:2])
     assert [r["eid"] for r in comma] == advs[:2]
     in_usd = emulator.truth_report("advertisable", day, [gbp], "USD")[0]
@@ -91,6 +106,8 @@ def test_quota_answers_429_past_the_daily_count(retry_after):
         assert [get(emulator, "organization/get").status_code for _ in range(3)] == [200, 200, 429]
         refused = get(emulator, "organization/get")
         assert refused.json() == {"errors": ["Request quota exceeded: 2 requests per day"]}
-        assert float(refused.headers["Retry-After"]) == retry_after if retry_after is not None else float(refused.headers["Retry-After"]) > 0
+        assert (
+            float(refused.headers["Retry-After"]) == retry_after if retry_after is not None else float(refused.headers["Retry-After"]) > 0
+        )
         emulator.reset()
         assert get(emulator, "organization/get").status_code == 200

@@ -7,14 +7,12 @@ from decimal import Decimal
 
 import pytest
 import requests
+from adroll_support import CLIENT_ID, PAT
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-
 from tap_adroll.auth import AdRollOAuthAuthenticator
 from tap_adroll.client import QuotaExhaustedError
 from tap_adroll.tap import TapAdRoll
 from tap_adroll.windows import Window, WindowPaginator
-
-from conftest import CLIENT_ID, PAT
 
 BASE = {"api_key": CLIENT_ID, "personal_access_token": PAT, "start_date": "2025-03-01", "api_url": "http://127.0.0.1:9"}
 
@@ -89,9 +87,9 @@ def test_report_request_asks_for_one_day_for_all_advertisables():
 
 def test_entity_requests_cover_inactive_entities():
     streams = tap().streams
-    assert [v for v in streams["campaigns"].variants] == [{"is_active": "true"}, {"is_active": "false"}]
-    assert [v for v in streams["ads"].variants] == [{"is_active": "true"}, {"is_active": "false"}]
-    assert [v for v in streams["ad_groups"].variants] == [{"camp_active": "true"}, {"camp_active": "false"}]
+    assert list(streams["campaigns"].variants) == [{"is_active": "true"}, {"is_active": "false"}]
+    assert list(streams["ads"].variants) == [{"is_active": "true"}, {"is_active": "false"}]
+    assert list(streams["ad_groups"].variants) == [{"camp_active": "true"}, {"camp_active": "false"}]
     params = streams["campaigns"].get_url_params({"advertisable_eid": "ADV", "_variant": {"is_active": "false"}}, None)
     assert params == {"advertisable": "ADV", "is_active": "false"}
 
@@ -127,16 +125,16 @@ def test_4xx_fails_in_one_line_with_the_api_message_and_the_request():
     with pytest.raises(FatalAPIError) as raised:
         stream.validate_response(response)
     message = str(raised.value)
-    assert message == (
-        "AdRoll API GET /api/v1/report/ad for day 03-09-2025 failed: 400 Bad Request: Unsupported currency 'XYZ'"
-    )
+    assert message == ("AdRoll API GET /api/v1/report/ad for day 03-09-2025 failed: 400 Bad Request: Unsupported currency 'XYZ'")
     assert CLIENT_ID not in message and PAT not in message
 
 
 def test_401_with_a_pat_is_fatal_and_names_the_settings():
     stream = tap().streams["organization"]
     response = _response(401, b'{"errors": ["Invalid personal access token or apikey"]}', "http://127.0.0.1:9/api/v1/organization/get")
-    with pytest.raises(FatalAPIError, match=r"401 Unauthorized: Invalid personal access token or apikey \(check personal_access_token and api_key\)"):
+    with pytest.raises(
+        FatalAPIError, match=r"401 Unauthorized: Invalid personal access token or apikey \(check personal_access_token and api_key\)"
+    ):
         stream.validate_response(response)
 
 
@@ -195,7 +193,7 @@ def test_oauth_token_is_renewed_before_it_expires():
         api_key=CLIENT_ID, token_endpoint="http://127.0.0.1:9/auth/token", access_token="a", refresh_token="r", client_secret="s"
     )
     assert auth.is_token_valid()  # a token from the settings is used until the API rejects it
-    auth.last_refreshed, auth.expires_in = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=23, minutes=56), 86400
+    auth.last_refreshed, auth.expires_in = dt.datetime.now(dt.UTC) - dt.timedelta(hours=23, minutes=56), 86400
     assert not auth.is_token_valid()  # renewed 5 minutes before its 24 hours are up
     assert auth.renew_after_rejection() is None  # a 401: renew once ...
     assert auth.access_token is None
@@ -208,8 +206,13 @@ def test_report_rows_are_stamped_with_their_day_and_currency():
     body = b'{"results": [{"eid": "C1", "cost": 12.30, "impressions": 1000, "clicks": 7, "cpc": 1.76}]}'
     (row,) = stream.parse_response(_response(200, body, REPORT_URL))
     assert row == {
-        "eid": "C1", "cost": Decimal("12.30"), "impressions": 1000, "clicks": 7,
-        "cpc": Decimal("1.76"), "date": "2025-03-09T00:00:00+00:00", "currency": "EUR",
+        "eid": "C1",
+        "cost": Decimal("12.30"),
+        "impressions": 1000,
+        "clicks": 7,
+        "cpc": Decimal("1.76"),
+        "date": "2025-03-09T00:00:00+00:00",
+        "currency": "EUR",
     }
     assert str(row["cost"]) == "12.30"  # parsed exactly, not as a float
 
@@ -231,8 +234,11 @@ def test_a_rejected_oauth_token_without_refresh_settings_is_fatal():
 
 def test_a_wrong_client_secret_is_named(emulator):
     auth = AdRollOAuthAuthenticator(
-        api_key=CLIENT_ID, token_endpoint=f"{emulator.url}/auth/token", access_token=None,
-        refresh_token="whatever", client_secret="not-the-secret",
+        api_key=CLIENT_ID,
+        token_endpoint=f"{emulator.url}/auth/token",
+        access_token=None,
+        refresh_token="whatever",
+        client_secret="not-the-secret",
     )
     with pytest.raises(FatalAPIError) as raised:
         auth.update_access_token()

@@ -7,13 +7,15 @@ import datetime as dt
 import json
 import os
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
+from adroll_support import END, PAT, REPORT_STREAMS, START, assert_no_secrets, catalog_for, make_emulator
 
-from emulators.adroll import AdRollEmulator
 from emulators.testing import run_tap
 
-from conftest import END, PAT, REPORT_STREAMS, START, assert_no_secrets, catalog_for, make_emulator
+if TYPE_CHECKING:
+    from emulators.adroll import AdRollEmulator
 
 KINDS = {"ad_report": "ad", "campaign_report": "campaign", "advertisable_report": "advertisable"}
 
@@ -201,8 +203,11 @@ def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
     assert first.returncode == 0, first.stderr[-3000:]
     bookmark = first.state["bookmarks"]["ad_report"]["partitions"]
     assert bookmark == [
-        {"context": {"organization_eid": emulator.organization["eid"]}, "replication_key": "date",
-         "replication_key_value": "2025-03-07T00:00:00+00:00"}
+        {
+            "context": {"organization_eid": emulator.organization["eid"]},
+            "replication_key": "date",
+            "replication_key_value": "2025-03-07T00:00:00+00:00",
+        }
     ]
     assert called_days(emulator, "ad") == [f"03-0{n}-2025" for n in range(1, 8)]
 
@@ -223,9 +228,19 @@ def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
 
 
 def test_lookback_never_reaches_before_start_date(emulator, config):
-    state = {"bookmarks": {"advertisable_report": {"partitions": [
-        {"context": {"organization_eid": emulator.organization["eid"]}, "replication_key": "date",
-         "replication_key_value": "2025-03-02T00:00:00+00:00"}]}}}
+    state = {
+        "bookmarks": {
+            "advertisable_report": {
+                "partitions": [
+                    {
+                        "context": {"organization_eid": emulator.organization["eid"]},
+                        "replication_key": "date",
+                        "replication_key_value": "2025-03-02T00:00:00+00:00",
+                    }
+                ]
+            }
+        }
+    }
     run = run_tap("tap-adroll", {**config, "lookback_window_days": 10}, state=state, catalog=catalog_for("advertisable_report"))
     assert run.returncode == 0, run.stderr[-3000:]
     assert called_days(emulator, "advertisable") == ["03-01-2025", "03-02-2025", "03-03-2025"]
@@ -236,8 +251,13 @@ def test_lookback_never_reaches_before_start_date(emulator, config):
 
 def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next_run_resumes(emulator, config):
     eids = emulator.advertisable_eids()[:3]
-    config = {**config, "organization_eid": emulator.organization["eid"], "advertisable_eids": eids,
-              "start_date": "2025-03-01", "end_date": "2025-03-11"}
+    config = {
+        **config,
+        "organization_eid": emulator.organization["eid"],
+        "advertisable_eids": eids,
+        "start_date": "2025-03-01",
+        "end_date": "2025-03-11",
+    }
     catalog = catalog_for("advertisable_report")
     emulator.quota_per_day, emulator.quota_retry_after = 5, 0
 
@@ -247,13 +267,26 @@ def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next
     assert len(errors) == 1 and "AdRoll request quota exhausted (still refused after 6 tries)" in errors[0]
     assert "GET /api/v1/report/advertisable for day 03-06-2025" in errors[0]
     assert "Traceback" not in first.stderr
-    assert first.state == {"bookmarks": {"advertisable_report": {"partitions": [
-        {"context": {"organization_eid": emulator.organization["eid"]}, "replication_key": "date",
-         "replication_key_value": "2025-03-05T00:00:00+00:00"}]}}}
+    assert first.state == {
+        "bookmarks": {
+            "advertisable_report": {
+                "partitions": [
+                    {
+                        "context": {"organization_eid": emulator.organization["eid"]},
+                        "replication_key": "date",
+                        "replication_key_value": "2025-03-05T00:00:00+00:00",
+                    }
+                ]
+            }
+        }
+    }
     assert sorted({r["date"][:10] for r in first.records()}) == [f"2025-03-0{n}" for n in range(1, 6)]
     # A STATE message after every complete day, so a run killed outright keeps its progress too.
-    progress = [m["value"]["bookmarks"]["advertisable_report"]["partitions"][0]["replication_key_value"][:10]
-                for m in first.messages if m["type"] == "STATE" and "advertisable_report" in m["value"].get("bookmarks", {})]
+    progress = [
+        m["value"]["bookmarks"]["advertisable_report"]["partitions"][0]["replication_key_value"][:10]
+        for m in first.messages
+        if m["type"] == "STATE" and "advertisable_report" in m["value"].get("bookmarks", {})
+    ]
     assert sorted(set(progress)) == [f"2025-03-0{n}" for n in range(1, 6)]
     assert [c.status for c in report_calls(emulator)] == [200] * 5 + [429] * 6
 
@@ -261,8 +294,17 @@ def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next
     emulator.quota_per_day = 100
     second = run_tap("tap-adroll", config, state=first.state, catalog=catalog)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert called_days(emulator, "advertisable")[5:] == ["03-02-2025", "03-03-2025", "03-04-2025", "03-05-2025",
-                                                          "03-06-2025", "03-07-2025", "03-08-2025", "03-09-2025", "03-10-2025"]
+    assert called_days(emulator, "advertisable")[5:] == [
+        "03-02-2025",
+        "03-03-2025",
+        "03-04-2025",
+        "03-05-2025",
+        "03-06-2025",
+        "03-07-2025",
+        "03-08-2025",
+        "03-09-2025",
+        "03-10-2025",
+    ]
     # Together the two runs hold every day once or more, with the latest value of each row.
     merged = {(r["eid"], r["date"]): r for run in (first, second) for r in run.records("advertisable_report")}
     truth = expected_report(emulator, "advertisable_report", days("2025-03-01", "2025-03-11"), eids)
@@ -272,8 +314,7 @@ def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next
 
 def test_a_quota_reset_hours_away_fails_without_retrying(emulator, config):
     emulator.quota_per_day = 2  # quota_retry_after None: Retry-After is the time to midnight UTC
-    run = run_tap("tap-adroll", {**config, "organization_eid": emulator.organization["eid"]},
-                  catalog=catalog_for("advertisable_report"))
+    run = run_tap("tap-adroll", {**config, "organization_eid": emulator.organization["eid"]}, catalog=catalog_for("advertisable_report"))
     assert run.returncode != 0
     assert [c.status for c in emulator.calls()] == [200, 200, 429]  # get_advertisables, day 1, one refusal
     (error,) = error_lines(run.stderr)
@@ -340,9 +381,7 @@ def test_api_4xx_fails_with_its_message_and_the_request(emulator, config):
     run = run_tap("tap-adroll", {**config, "currency": "XYZ"}, catalog=catalog_for("ad_report"))
     assert run.returncode != 0
     (error,) = error_lines(run.stderr)
-    assert error.endswith(
-        "AdRoll API GET /api/v1/report/ad for day 03-01-2025 failed: 400 Bad Request: Unsupported currency 'XYZ'"
-    )
+    assert error.endswith("AdRoll API GET /api/v1/report/ad for day 03-01-2025 failed: 400 Bad Request: Unsupported currency 'XYZ'")
     assert "Traceback" not in run.stderr
     assert_no_secrets(emulator, run.stdout, run.stderr)
 

@@ -7,16 +7,16 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from tap_adroll.report_days import end_day, first_day, setting_day
 from tap_adroll.windows import Window, WindowPaginator, api_date, day_start, plan_windows
 
 D = dt.date
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
-def plan_days(*, start_date: str, end_date: str | None, bookmark: str | None, lookback_days: int,
-              today: dt.date | None = None) -> list[dt.date]:
+def plan_days(
+    *, start_date: str, end_date: str | None, bookmark: str | None, lookback_days: int, today: dt.date | None = None
+) -> list[dt.date]:
     """The report days of one run, planned as the report streams plan them."""
     now = dt.datetime.combine(today, dt.time(12), UTC) if today else None
     start = setting_day(start_date)
@@ -38,9 +38,7 @@ def test_first_run_extracts_start_date_to_the_day_before_end_date():
 
 
 def test_incremental_run_starts_lookback_days_before_the_bookmark():
-    days = plan_days(
-        start_date="2025-03-01", end_date="2025-03-12", bookmark="2025-03-08T00:00:00+00:00", lookback_days=3
-    )
+    days = plan_days(start_date="2025-03-01", end_date="2025-03-12", bookmark="2025-03-08T00:00:00+00:00", lookback_days=3)
     assert days == report_days(D(2025, 3, 5), D(2025, 3, 12))
     assert days[0] == D(2025, 3, 5) and days[-1] == D(2025, 3, 11) and len(days) == 7
 

@@ -33,12 +33,31 @@ import yaml
 STRING_IDS = {"app_id", "deal_external_id", "creative_tpas_placement_id", "prisma_campaign_id", "postal_code_id"}
 DATETIME_SUFFIXES = ("_created_on", "_updated_on", "_start_date", "_end_date", "_date_campaign_tz")
 BOOLEAN_PATTERNS = (
-    r"_archived$", r"(^|_)is_", r"(^|_)has_", r"_use_", r"_automatic$", r"_eligible$", r"_political$",
-    r"_currency_fixed$", r"_rmx_friendly$", r"_rmx_merit$",
+    r"_archived$",
+    r"(^|_)is_",
+    r"(^|_)has_",
+    r"_use_",
+    r"_automatic$",
+    r"_eligible$",
+    r"_political$",
+    r"_currency_fixed$",
+    r"_rmx_friendly$",
+    r"_rmx_merit$",
 )
 NUMBER_PATTERNS = (
-    r"_amount$", r"_budget$", r"_goal_value$", r"_max_bid(_wm)?$", r"_min_bid$", r"_pct$", r"_minutes$",
-    r"_roi_target$", r"_daily_cap$", r"^pixel_cost_", r"^mean$", r"^bid_impact$", r"^bid_price_impact$",
+    r"_amount$",
+    r"_budget$",
+    r"_goal_value$",
+    r"_max_bid(_wm)?$",
+    r"_min_bid$",
+    r"_pct$",
+    r"_minutes$",
+    r"_roi_target$",
+    r"_daily_cap$",
+    r"^pixel_cost_",
+    r"^mean$",
+    r"^bid_impact$",
+    r"^bid_price_impact$",
     r"_provider_tax$",
 )
 INTEGER_DIMENSIONS = {"index", "position", "frequency", "referrer_rank", "campaign_io_reference_num"}
@@ -48,10 +67,18 @@ def field_type(name: str, kind: str) -> dict:
     """The JSON schema type of a field, from its name and kind."""
     if kind == "metric":
         return {"type": "number"}
-    if name == "agg_timestamp" or name.endswith(DATETIME_SUFFIXES) or name in {
-        "campaign_initial_start_date", "campaign_start_date", "campaign_end_date", "strategy_start_date",
-        "strategy_end_date",
-    }:
+    if (
+        name == "agg_timestamp"
+        or name.endswith(DATETIME_SUFFIXES)
+        or name
+        in {
+            "campaign_initial_start_date",
+            "campaign_start_date",
+            "campaign_end_date",
+            "strategy_start_date",
+            "strategy_end_date",
+        }
+    ):
         return {"type": "string", "format": "date-time"}
     if name.endswith("_id") and name not in STRING_IDS:
         return {"type": "integer"}
@@ -69,7 +96,7 @@ def _code_list(cell: str) -> list[str]:
 
 
 def _section(description: str, title: str) -> str:
-    match = re.search(rf"^### {re.escape(title)}\s*\n(.*?)(?=^###|\Z)", description, re.S | re.M)
+    match = re.search(rf"^### {re.escape(title)}\s*\n(.*?)(?=^###|\Z)", description, re.DOTALL | re.MULTILINE)
     return match.group(1).strip() if match else ""
 
 

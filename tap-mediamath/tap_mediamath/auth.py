@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing_extensions import override
+
 from .tokens import RenewingOAuthAuthenticator
 
 
@@ -15,9 +17,7 @@ class MediaMathAuthenticator(RenewingOAuthAuthenticator):
     credentials_hint = "check client_id, client_secret, username, password and audience"
     renewal_margin_seconds = 600.0
 
-    def __init__(
-        self, *, auth_url: str, audience: str, client_id: str, client_secret: str, username: str, password: str
-    ) -> None:
+    def __init__(self, *, auth_url: str, audience: str, client_id: str, client_secret: str, username: str, password: str) -> None:
         super().__init__(auth_endpoint=auth_url, default_expiration=86400)
         self._grant = {
             "grant_type": "password",
@@ -29,5 +29,6 @@ class MediaMathAuthenticator(RenewingOAuthAuthenticator):
         }
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         return dict(self._grant)

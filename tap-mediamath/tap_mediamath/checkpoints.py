@@ -19,7 +19,7 @@ import typing as t
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream, Tap
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, TapState
 
 
 #: Keys the SDK keeps in a partition's state only while a run is under way; a STATE written mid-run without
@@ -92,7 +92,7 @@ class Checkpoints:
             if not current or str(current)[:10] < last_period_value[:10]:
                 state["replication_key"] = self.stream.replication_key
                 state["replication_key_value"] = last_period_value
-        self.tap.state_writer.write_state(resumable_state(self.stream.tap_state))
+        self.tap.state_writer.write_state(t.cast("TapState", resumable_state(self.stream.tap_state)))
         self.totals.rows += rows
         self.totals.windows += 1
         self.totals.ended = time.monotonic()

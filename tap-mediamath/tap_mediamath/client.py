@@ -19,6 +19,8 @@ from .cli import api_error_text
 from .retries import RetryingStream
 
 if t.TYPE_CHECKING:
+    from singer_sdk.pagination import BaseAPIPaginator
+
     from .auth import MediaMathAuthenticator
     from .tap import TapMediaMath
 
@@ -74,6 +76,10 @@ class MediaMathStream(RetryingStream):
     def timeout(self) -> int:
         return int(self.config["request_timeout"])
 
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None  # one request, one answer; report streams walk their date windows instead
+
     @property
     @override
     def requests_session(self) -> requests.Session:
@@ -96,7 +102,8 @@ class MediaMathStream(RetryingStream):
             self.logger.debug("MediaMath rate limit: %s", ", ".join(f"{k}={v}" for k, v in limits.items()))
         if response.status_code == HTTPStatus.BAD_REQUEST and "page_size" in (response.text or ""):
             # The two documents disagree on the largest page (the text says 1000, the OpenAPI file 10000).
-            msg = f"{self.response_error_message(response)} (the API refused the page_size setting: the text docs say at most 1000, the OpenAPI file 10000)"
+            why = "the API refused the page_size setting: the text docs say at most 1000, the OpenAPI file 10000"
+            msg = f"{self.response_error_message(response)} ({why})"
             raise FatalAPIError(msg)
         super().validate_response(response)
 
@@ -141,9 +148,7 @@ class MediaMathStream(RetryingStream):
                 if "meta" in obj and len(obj) == 1:
                     continue
                 if "error_code" in obj:
-                    raise StreamedAnswerError(
-                        f"{where}: the stream failed after {count.received} rows: {format_api_error(obj)}"
-                    )
+                    raise StreamedAnswerError(f"{where}: the stream failed after {count.received} rows: {format_api_error(obj)}")
                 count.received += 1
                 yield obj
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
@@ -174,9 +179,7 @@ class MediaMathStream(RetryingStream):
         if not isinstance(meta, dict) or not isinstance(results, list):
             raise FatalAPIError(f"{where}: the answer has no meta/results: {str(body)[:120]!r}")
         if meta.get("items_count") is not None and int(meta["items_count"]) != len(results):
-            raise FatalAPIError(
-                f"{where}: the page has {len(results)} rows but its meta.items_count says {meta['items_count']}"
-            )
+            raise FatalAPIError(f"{where}: the page has {len(results)} rows but its meta.items_count says {meta['items_count']}")
         count.announced = int(meta.get("total_items_count", -1)) if meta.get("total_items_count") is not None else -1
         count.total_pages = int(meta.get("total_pages") or 0)
         count.received += len(results)
@@ -189,12 +192,11 @@ def check_count(count: AnswerCount, where: str) -> None:
         return
     if count.received != count.announced:
         raise StreamedAnswerError(
-            f"{where}: received {count.received} rows but the API announced total_items_count {count.announced}; "
-            f"the answer was cut short"
+            f"{where}: received {count.received} rows but the API announced total_items_count {count.announced}; the answer was cut short"
         )
 
 
-def _query_window(body: bytes | str | None) -> str:
+def _query_window(body: t.Any) -> str:
     """`` (dataset X, window START..END)`` from a report query body (its window, never its credentials)."""
     if not body:
         return ""

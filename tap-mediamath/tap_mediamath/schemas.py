@@ -56,13 +56,12 @@ def report_schema(dataset_name: str, fields: t.Sequence[str], rollup: str) -> di
     """A report stream's schema: ``organization_id`` and ``agg_timestamp`` (unless ``rollup=all``), then the
     requested fields typed from the catalog (ids integers, names strings, timestamps date-time, metrics numbers)."""
     table = fields_of(dataset_name)
-    properties = [
+    properties: list[th.Property] = [
         th.Property("organization_id", th.IntegerType, required=True, description="MediaMath organization of the row"),
     ]
     if rollup != "all":
         properties.append(
-            th.Property("agg_timestamp", th.DateTimeType, required=True,
-                        description=f"Start of the report period ({rollup}), RFC 3339"),
+            th.Property("agg_timestamp", th.DateTimeType, required=True, description=f"Start of the report period ({rollup}), RFC 3339"),
         )
     for field in fields:
         if field in ("organization_id", "agg_timestamp"):

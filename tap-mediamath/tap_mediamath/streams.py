@@ -45,10 +45,26 @@ _NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 _sleep = time.sleep  # the wait before asking again for a window whose connection broke (tests replace it)
 
 PERFORMANCE_FIELDS = (
-    "organization_id", "organization_name", "agency_id", "agency_name", "advertiser_id", "advertiser_name",
-    "campaign_id", "campaign_name", "strategy_id", "strategy_name", "campaign_currency_code",
-    "impressions", "clicks", "post_click_conversions", "post_view_conversions", "total_conversions",
-    "total_spend", "total_spend_usd", "total_revenue", "total_revenue_usd",
+    "organization_id",
+    "organization_name",
+    "agency_id",
+    "agency_name",
+    "advertiser_id",
+    "advertiser_name",
+    "campaign_id",
+    "campaign_name",
+    "strategy_id",
+    "strategy_name",
+    "campaign_currency_code",
+    "impressions",
+    "clicks",
+    "post_click_conversions",
+    "post_view_conversions",
+    "total_conversions",
+    "total_spend",
+    "total_spend_usd",
+    "total_revenue",
+    "total_revenue_usd",
 )
 
 
@@ -121,7 +137,9 @@ def definition_errors(item: t.Any, index: int, taken: set[str]) -> list[str]:
     table = spec["fields"]
     fields = item.get("fields")
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
-        errors.append(f"{where}.fields: a non-empty list of field names of dataset {ds} is required; valid fields: {', '.join(sorted(table))}")
+        errors.append(
+            f"{where}.fields: a non-empty list of field names of dataset {ds} is required; valid fields: {', '.join(sorted(table))}"
+        )
     else:
         unknown = schemas.unknown_fields(ds, fields)
         if unknown:
@@ -191,7 +209,7 @@ class ReportStream(MediaMathStream):
         super().__init__(tap, name=definition.name, schema=schema, path=f"/{definition.dataset}")
         self.definition = definition
         self.primary_keys = definition.primary_keys
-        self.replication_key = "agg_timestamp" if definition.rollup != "all" else None  # type: ignore[assignment]
+        self.replication_key = "agg_timestamp" if definition.rollup != "all" else None
         self.checkpoints = Checkpoints(self, tap)
         self._windows: list[Window] = []
         self._paginator: WindowPaginator | None = None
@@ -202,7 +220,7 @@ class ReportStream(MediaMathStream):
         spec = schemas.dataset(definition.dataset)
         zone = definition.time_zone or tap.config.get("time_zone")
         self.time_zone = zone if zone and spec["time_zones"] else None
-        self.window_zone: dt.tzinfo = UTC if self.time_zone in (None, "UTC", "campaign") else ZoneInfo(self.time_zone)
+        self.window_zone: dt.tzinfo = UTC if self.time_zone in (None, "UTC", "campaign") else ZoneInfo(str(self.time_zone))
 
     @property
     @override
@@ -228,13 +246,19 @@ class ReportStream(MediaMathStream):
         bookmark = self.get_context_state(context).get("replication_key_value") if self.replication_key else None
         self.logger.info(
             "%s: organization %s, report days %s (%s), %d window(s)%s; dataset %s, %s mode",
-            self.name, context["organization_id"], day_span(first, end), self.time_zone or "UTC", len(self._windows),
+            self.name,
+            context["organization_id"],
+            day_span(first, end),
+            self.time_zone or "UTC",
+            len(self._windows),
             f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
-            self.definition.dataset, "paginated" if self.paginated else "streaming",
+            self.definition.dataset,
+            "paginated" if self.paginated else "streaming",
         )
         if self.config.get("advertiser_ids") and "advertiser_id" not in schemas.fields_of(self.definition.dataset):
-            self.logger.warning("%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it",
-                                self.name, self.definition.dataset)
+            self.logger.warning(
+                "%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it", self.name, self.definition.dataset
+            )
         self.checkpoints.start_partition(f"organization {context['organization_id']}", len(self._windows))
         if not self._windows:
             return
@@ -242,7 +266,7 @@ class ReportStream(MediaMathStream):
 
     @override
     def get_new_paginator(self) -> WindowPaginator:
-        self._paginator = WindowPaginator(self._windows, self.paginated)
+        self._paginator = WindowPaginator(self._windows, paginated=self.paginated)
         return self._paginator
 
     def request_body(self, organization_id: int, page: Page) -> dict:
@@ -286,9 +310,8 @@ class ReportStream(MediaMathStream):
         assert self._paginator is not None
         page = self._paginator.current_value
         organization_id = int(self.config["organization_id"])
-        where = (
-            f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, "
-            f"window {page.window}" + (f", page {page.page_index}" if page.page_index is not None else "")
+        where = f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, window {page.window}" + (
+            f", page {page.page_index}" if page.page_index is not None else ""
         )
         if page.page_index in (None, 0):
             self._count = AnswerCount()  # each try of a window is counted afresh
@@ -311,8 +334,7 @@ class ReportStream(MediaMathStream):
                     stamp = row.get("agg_timestamp")
                     if stamp.__class__ is not str or not first <= stamp[:10] < end:
                         raise FatalAPIError(
-                            f"{where}: a row's agg_timestamp {stamp!r} is outside the window "
-                            f"(report days {first}..{end}, end exclusive)"
+                            f"{where}: a row's agg_timestamp {stamp!r} is outside the window (report days {first}..{end}, end exclusive)"
                         )
                     if pad and not window.holds(stamp):
                         continue  # a partial day at the padded edge: its whole self comes with its own window
@@ -331,7 +353,10 @@ class ReportStream(MediaMathStream):
             self.retries += 1
             self.logger.warning(
                 "Retrying after try %d of %d (waiting %.1f s; the window's rows already emitted come again): %s",
-                tries, MAX_TRIES, wait, exc,
+                tries,
+                MAX_TRIES,
+                wait,
+                exc,
             )
             _sleep(wait)
             self._paginator.repeat_current()
@@ -339,7 +364,9 @@ class ReportStream(MediaMathStream):
         if self._paginator.window_done:
             last = last_period_start(window, self.definition.rollup)
             last_value = rfc3339(dt.datetime(last.year, last.month, last.day, tzinfo=window.zone))
-            self.checkpoints.window_done({"organization_id": organization_id}, day_span(window.start, window.end), self._window_rows, last_value)
+            self.checkpoints.window_done(
+                {"organization_id": organization_id}, day_span(window.start, window.end), self._window_rows, last_value
+            )
 
     @override
     def log_sync_costs(self) -> None:

@@ -19,7 +19,7 @@ from typing_extensions import override
 if t.TYPE_CHECKING:
     import requests
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PERIOD_OF_ROLLUP = {"by_hour": "day", "by_day": "day", "by_week": "week", "by_month": "month", "all": "all"}
 
 
@@ -87,8 +87,9 @@ def last_period_start(window: Window, rollup: str) -> dt.date:
     return period_start(window.end - dt.timedelta(days=1), PERIOD_OF_ROLLUP.get(rollup, "day"))
 
 
-def plan_windows(first: dt.date, end: dt.date, rollup: str, report_window_days: int, zone: dt.tzinfo = UTC,
-                 pad_days: int = 0) -> list[Window]:
+def plan_windows(
+    first: dt.date, end: dt.date, rollup: str, report_window_days: int, zone: dt.tzinfo = UTC, pad_days: int = 0
+) -> list[Window]:
     """Windows covering every day of ``[first, end)`` exactly once, each at most ``report_window_days`` long unless
     a single period is longer; ``rollup=all`` is one window (a single aggregate over the whole range)."""
     if first >= end:
@@ -125,7 +126,7 @@ class WindowPaginator(BaseAPIPaginator[Page]):
     come again with ``attempt + 1``, a distinct token, so the SDK's loop detection is not tripped).
     """
 
-    def __init__(self, windows: t.Sequence[Window], paginated: bool) -> None:
+    def __init__(self, windows: t.Sequence[Window], *, paginated: bool) -> None:
         self._paginated = paginated
         super().__init__(Page(windows[0], 0 if paginated else None))
         self._queue = collections.deque(windows[1:])

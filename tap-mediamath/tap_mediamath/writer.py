@@ -10,6 +10,7 @@ import sys
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage
+from typing_extensions import override
 
 
 class CheckpointFlushingWriter(MsgSpecWriter):
@@ -28,6 +29,7 @@ class CheckpointFlushingWriter(MsgSpecWriter):
         self._pending = bytearray()
         atexit.register(self.flush)
 
+    @override
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)  # a copy: the SDK reuses its line buffer
         if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK_BYTES:

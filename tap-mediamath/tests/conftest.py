@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
 
-from emulators.mediamath import MediaMathEmulator
+import pytest
 from mediamath_support import make_emulator, settings
+
+if TYPE_CHECKING:
+    from emulators.mediamath import MediaMathEmulator
 
 
 @pytest.fixture

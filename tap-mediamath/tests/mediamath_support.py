@@ -19,9 +19,7 @@ SECRETS = (CLIENT_SECRET, PASSWORD)
 
 
 def make_emulator(**options) -> MediaMathEmulator:
-    return MediaMathEmulator(
-        username=USERNAME, password=PASSWORD, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, **options
-    )
+    return MediaMathEmulator(username=USERNAME, password=PASSWORD, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, **options)
 
 
 def settings(emulator: MediaMathEmulator, **overrides) -> dict:
@@ -43,8 +41,6 @@ def settings(emulator: MediaMathEmulator, **overrides) -> dict:
     return config
 
 
-
-
 # ---------------------------------------------------------------------- large streaming runs
 
 LEAN_REPORT = {"name": "lean", "dataset": "performance", "fields": ["strategy_id", "impressions", "total_spend"]}
@@ -52,8 +48,9 @@ LEAN_REPORT = {"name": "lean", "dataset": "performance", "fields": ["strategy_id
 
 def lean_catalog(config: dict) -> dict:
     """A catalog selecting only the lean report stream (the performance stream deselected)."""
-    from emulators.testing import select
     from tap_mediamath.tap import TapMediaMath
+
+    from emulators.testing import select
 
     tap = TapMediaMath(config=config, validate_config=True, setup_mapper=False)
     return select(tap.catalog_dict, ["lean"])
@@ -68,11 +65,11 @@ def count_records(config: dict, catalog: dict, timeout: float = 900) -> dict:
     the pages the child shared with this (forking) process before it exec'd the tap: with a large emulator
     in this process it reports this process's size, not the tap's.
     """
-    import threading
     import json
     import os
     import subprocess
     import tempfile
+    import threading
     import time
     from pathlib import Path
 
@@ -87,7 +84,8 @@ def count_records(config: dict, catalog: dict, timeout: float = 900) -> dict:
         with stderr_path.open("w") as stderr:
             child = subprocess.Popen(
                 [tap_executable("tap-mediamath"), "--config", str(config_path), "--catalog", str(catalog_path)],
-                stdout=subprocess.PIPE, stderr=stderr,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
             )
             marks: list[int] = []
             finished = threading.Event()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+from typing_extensions import override
+
 from .tokens import RenewingOAuthAuthenticator
 
 
@@ -19,5 +21,6 @@ class RoktAuthenticator(RenewingOAuthAuthenticator):
         super().__init__(auth_endpoint=auth_endpoint, default_expiration=3600, token_headers={"Authorization": f"Basic {basic}"})
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         return {"grant_type": "client_credentials"}

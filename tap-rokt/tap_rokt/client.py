@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 
 import msgspec
 from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
 
 from .cli import api_error_text
 from .retries import RetryingStream
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk.pagination import BaseAPIPaginator
 
     from .auth import RoktAuthenticator
     from .tap import TapRokt
@@ -31,21 +33,25 @@ class RoktStream(RetryingStream):
         self.tap = tap
 
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config["api_url"]).rstrip("/")
 
     @property
+    @override
     def authenticator(self) -> RoktAuthenticator:
         return self.tap.authenticator  # one token for the whole run, shared by every stream
 
     @property
+    @override
     def timeout(self) -> int:
         return int(self.config["request_timeout"])
 
-    def get_new_paginator(self) -> None:
-        return None
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None  # one request, one answer; report streams walk their date windows instead
 
-    def answer(self, response: requests.Response) -> t.Any:  # noqa: ANN401
+    def answer(self, response: requests.Response) -> t.Any:
         """The decoded answer; a 200 that is not JSON (a proxy's page, a cut body) fails the run."""
         try:
             return decode_answer(response.content)
@@ -54,22 +60,25 @@ class RoktStream(RetryingStream):
             msg = f"{self.describe_request(response.request)}: the answer is not JSON ({response.headers.get('Content-Type')}): {snippet!r}"
             raise FatalAPIError(msg) from None
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         body = self.answer(response)
         if not isinstance(body, list):
             raise FatalAPIError(f"{self.describe_request(response.request)}: the answer is not a list: {str(body)[:120]!r}")
         yield from body
 
+    @override
     def describe_request(self, request: requests.PreparedRequest) -> str:
         """``Rokt API POST <path> for window START..END``: never the headers (the token) or the query."""
         return f"Rokt API {request.method} {urlsplit(request.url or '').path}{_report_window(request.body)}"
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """One line: the request, the status and the API's own message."""
         return f"{self.describe_request(response.request)} failed: {response.status_code} {response.reason}: {api_error_text(response)}"
 
 
-def _report_window(body: bytes | str | None) -> str:
+def _report_window(body: t.Any) -> str:
     """`` for window START..END (end exclusive)`` when the request body is a report query."""
     try:
         query = json.loads(body or b"null")

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+from typing_extensions import override
 
 from .report_days import setting_day
 
@@ -37,6 +38,7 @@ class CheckedSettingsTap(Tap):
     # The SDK's settings check is the private _validate_config, with no public hook beside it: overridden here
     # and only here. tests/test_shared_modules.py fails if the SDK stops calling it from Tap.__init__ or stops
     # filling in defaults there.
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         schema = copy.deepcopy(self.config_jsonschema)
         self.append_builtin_config(schema)
@@ -47,6 +49,8 @@ class CheckedSettingsTap(Tap):
             errors = self.setting_errors(self.config)
         if errors and raise_errors:
             raise ConfigValidationError(errors[0], errors=errors)
+        for error in errors:  # a check that does not fail (a static catalog's discovery) still says what is wrong
+            self.logger.warning("Setting %s", error)
         return errors
 
 
@@ -65,7 +69,7 @@ def describe_schema_error(error: ValidationError) -> str:
     if error.validator in ("minimum", "maximum"):
         return f"{setting}: must be at {'least' if error.validator == 'minimum' else 'most'} {error.validator_value}"
     if error.validator == "enum":
-        return f"{setting}: must be one of {', '.join(map(str, error.validator_value))}"
+        return f"{setting}: must be one of {', '.join(str(value) for value in t.cast('list', error.validator_value))}"
     return f"{setting}: fails the schema's {error.validator!r} rule"
 
 

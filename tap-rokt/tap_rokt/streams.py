@@ -185,12 +185,18 @@ class ReportStream(AccountPartitionedStream):
         start = setting_day(self.config["start_date"])
         end = end_day(self.config.get("end_date"), ZoneInfo(timezone))
         lookback = self.config["lookback_window_days"]
-        first = first_period_day(start, first_day(start, self.get_starting_replication_key_value(context), lookback), self.definition.interval)
+        first = first_period_day(
+            start, first_day(start, self.get_starting_replication_key_value(context), lookback), self.definition.interval
+        )
         self._windows = plan_windows(first, end, self.definition.interval, self.config["report_window_days"])
         bookmark = self.get_context_state(context).get("replication_key_value")
         self.logger.info(
             "%s: account %s, report days %s (%s), %d window(s)%s",
-            self.name, account["accountId"], day_span(first, end), timezone, len(self._windows),
+            self.name,
+            account["accountId"],
+            day_span(first, end),
+            timezone,
+            len(self._windows),
             f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
         )
         self.checkpoints.start_partition(f"account {account['accountId']}", len(self._windows))

@@ -6,7 +6,6 @@ import re
 import typing as t
 from functools import cached_property
 
-import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
@@ -18,6 +17,9 @@ from .cli import OneLineErrorCommand
 from .settings import CheckedSettingsTap, timezone_error
 from .windows import INTERVALS
 from .writer import CheckpointFlushingWriter
+
+if t.TYPE_CHECKING:
+    import click
 
 REPORT_DEFINITION = th.ObjectType(
     th.Property("name", th.StringType, required=True, description="Stream name (letters, digits, underscores)"),
@@ -41,37 +43,89 @@ class TapRokt(CheckedSettingsTap):
     dynamic_catalog = True  # report schemas come from each account's help endpoint
     message_writer_class = CheckpointFlushingWriter
     capabilities: t.ClassVar = [
-        TapCapabilities.CATALOG, TapCapabilities.DISCOVER, TapCapabilities.STATE,
-        PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+        TapCapabilities.CATALOG,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.STATE,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
     ]
 
     config_jsonschema = th.PropertiesList(
         th.Property("app_id", th.StringType, required=True, title="App ID", description="Rokt App ID"),
         th.Property("app_secret", th.StringType, required=True, secret=True, title="App Secret", description="Rokt App Secret"),
         th.Property(
-            "start_date", th.DateTimeType, title="Start date", required=True,
-            description="First report day to extract on a first run (a date names a report day in the report's timezone)",
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            required=True,
+            description=(
+                "First report day to extract on a first run. Its calendar date names the report day in each account's"
+                " timezone; a time of day or an offset in the setting is ignored"
+            ),
         ),
-        th.Property("end_date", th.DateTimeType, title="End date", description="Extract report days before this day (default: today, so whole days only)"),
         th.Property(
-            "lookback_window_days", th.IntegerType(minimum=0), title="Lookback window (days)", default=7,
+            "end_date",
+            th.DateTimeType,
+            title="End date",
+            description=(
+                "First report day not to extract, named by its calendar date as start_date is. Default: today in each"
+                " account's timezone, so only whole days"
+            ),
+        ),
+        th.Property(
+            "lookback_window_days",
+            th.IntegerType(minimum=0),
+            title="Lookback window (days)",
+            default=7,
             description="Days before the bookmark that every incremental run extracts again (Rokt restates recent days)",
         ),
         th.Property("api_url", th.StringType, title="API URL", default="https://api.rokt.com", description="Base URL of the Rokt API"),
-        th.Property("account_ids", th.ArrayType(th.StringType), title="Account IDs", description="Accounts to extract (default: every account the credentials can see)"),
-        th.Property("timezone", th.StringType, title="Timezone", description="IANA timezone of report days, sent as timezoneVariation (default: each account's accountTimezone)"),
-        th.Property("currency_code", th.StringType, title="Currency code", description="ISO 4217 currency of money metrics, sent as currencyCode (default: each account's accountCurrencyCode)"),
-        th.Property("reports", th.ArrayType(REPORT_DEFINITION), title="Custom reports", description="Extra report streams: {name, report, dimensions, metrics, dimension_filters, interval}"),
         th.Property(
-            "report_window_days", th.IntegerType(minimum=1), title="Report window (days)", default=31,
-            description="Most report days asked for in one request (windows are halved automatically when an answer reaches report_row_limit)",
+            "account_ids",
+            th.ArrayType(th.StringType),
+            title="Account IDs",
+            description="Accounts to extract (default: every account the credentials can see)",
         ),
         th.Property(
-            "request_timeout", th.IntegerType(minimum=1), title="Request timeout (seconds)", default=300,
+            "timezone",
+            th.StringType,
+            title="Timezone",
+            description="IANA timezone of report days, sent as timezoneVariation (default: each account's accountTimezone)",
+        ),
+        th.Property(
+            "currency_code",
+            th.StringType,
+            title="Currency code",
+            description="ISO 4217 currency of money metrics, sent as currencyCode (default: each account's accountCurrencyCode)",
+        ),
+        th.Property(
+            "reports",
+            th.ArrayType(REPORT_DEFINITION),
+            title="Custom reports",
+            description="Extra report streams: {name, report, dimensions, metrics, dimension_filters, interval}",
+        ),
+        th.Property(
+            "report_window_days",
+            th.IntegerType(minimum=1),
+            title="Report window (days)",
+            default=31,
+            description=(
+                "Most report days asked for in one request (windows are halved automatically when an answer reaches report_row_limit)"
+            ),
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType(minimum=1),
+            title="Request timeout (seconds)",
+            default=300,
             description="Seconds to wait for an answer before retrying the request",
         ),
         th.Property(
-            "report_row_limit", th.IntegerType(minimum=1), title="Report row limit", default=10000,
+            "report_row_limit",
+            th.IntegerType(minimum=1),
+            title="Report row limit",
+            default=10000,
             description="Rows asked for per request (limit); an answer that reaches it may be truncated and is split or fails",
         ),
     ).to_dict()
@@ -115,10 +169,7 @@ class TapRokt(CheckedSettingsTap):
         by_id = {account["accountId"]: account for account in visible}
         unknown = [account_id for account_id in wanted if account_id not in by_id]
         if unknown:
-            msg = (
-                f"account_ids: {', '.join(unknown)} not among the accounts these credentials can see "
-                f"({', '.join(by_id) or 'none'})"
-            )
+            msg = f"account_ids: {', '.join(unknown)} not among the accounts these credentials can see ({', '.join(by_id) or 'none'})"
             raise ConfigValidationError(msg, errors=[msg])
         return [by_id[account_id] for account_id in wanted]
 
@@ -186,4 +237,3 @@ def _report_definition_errors(definitions: list[dict]) -> list[str]:
         else:
             taken.add(name)
     return errors
-

@@ -27,6 +27,7 @@ import msgspec
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
 from .cli import network_reason
 from .retries import MAX_TRIES, GaveUpError, wait_before_retry
@@ -44,9 +45,7 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
     credentials_hint: t.ClassVar[str] = "check the credentials"
     renewal_margin_seconds: t.ClassVar[float] = 300.0
 
-    def __init__(
-        self, *, auth_endpoint: str, default_expiration: int, token_headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, *, auth_endpoint: str, default_expiration: int, token_headers: dict[str, str] | None = None) -> None:
         super().__init__(auth_endpoint=auth_endpoint, default_expiration=default_expiration)
         self.default_expiration = default_expiration
         self.token_headers = dict(token_headers or {})
@@ -56,13 +55,14 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
 
     # ------------------------------------------------------------------ validity
 
+    @override
     def is_token_valid(self) -> bool:
         if self.access_token is None:
             return False
         if self.last_refreshed is None or not self.expires_in:
             return True  # a token given in the settings, or one without an announced expiry: used until a 401
         margin = min(self.renewal_margin_seconds, self.expires_in / 10)
-        age = (dt.datetime.now(dt.timezone.utc) - self.last_refreshed).total_seconds()
+        age = (dt.datetime.now(dt.UTC) - self.last_refreshed).total_seconds()
         return age < self.expires_in - margin
 
     def cannot_renew(self) -> str | None:
@@ -84,9 +84,10 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
 
     # ------------------------------------------------------------------ the token request
 
+    @override
     def update_access_token(self) -> None:
         self.logger.info("%s: requesting a new access token", self.provider)
-        requested_at = dt.datetime.now(dt.timezone.utc)
+        requested_at = dt.datetime.now(dt.UTC)
         attempts = itertools.count(1)
 
         @backoff.on_exception(
@@ -103,15 +104,16 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
             response = self.token_session.post(
                 self.auth_endpoint, headers=self.token_headers, data=self.oauth_request_payload, timeout=TOKEN_REQUEST_TIMEOUT
             )
-            if response.status_code == 429 or response.status_code >= 500:  # noqa: PLR2004
+            if response.status_code == 429 or response.status_code >= 500:
                 msg = f"{self.provider} token endpoint {self._where()} failed: {self._refusal(response)}"
                 raise RetriableAPIError(msg, response)
-            if response.status_code != 200:  # noqa: PLR2004
-                msg = f"{self.provider} token endpoint {self._where()} refused the credentials ({self._refusal(response)}); {self.credentials_hint}"
+            if response.status_code != 200:
+                refusal = self._refusal(response)
+                msg = f"{self.provider} token endpoint {self._where()} refused the credentials ({refusal}); {self.credentials_hint}"
                 raise FatalAPIError(msg)
             try:
                 body = _decode(response.content)
-                body["access_token"]  # noqa: B018 - a KeyError when the answer has none
+                body["access_token"]
             except (msgspec.DecodeError, KeyError, TypeError):
                 msg = f"{self.provider} token endpoint {self._where()}: the answer has no access_token"
                 raise FatalAPIError(msg) from None
@@ -153,5 +155,8 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         reason = exception if isinstance(exception, RetriableAPIError) else network_reason(exception)
         self.logger.warning(
             "Retrying the token request after try %d of %d (waiting %.1f s): %s",
-            details.get("tries"), MAX_TRIES, details.get("wait") or 0.0, reason,
+            details.get("tries"),
+            MAX_TRIES,
+            details.get("wait") or 0.0,
+            reason,
         )

@@ -1,6 +1,7 @@
 """Report date windows: which report days a run extracts, and in which requests.
 
-Report days are calendar days in the report's timezone (report_days.py says which). Those days are cut into periods of the report ``interval`` and grouped into windows of at most
+Report days are calendar days in the report's timezone (report_days.py says which). Those days are cut into
+periods of the report ``interval`` and grouped into windows of at most
 ``max_days`` days; a window never splits a period, so no period's row is ever built from two requests.
 """
 
@@ -11,9 +12,8 @@ import dataclasses
 import datetime as dt
 import typing as t
 
-from typing_extensions import override
-
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     import requests

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rokt_support import APP_ID, APP_SECRET, END, START
 
-from emulators.rokt import ACCOUNTS, RoktEmulator
-
-# Distinctive credentials, so that the tests can look for them in every output.
-APP_ID = "rokt-app-id-7f3a91"
-APP_SECRET = "rokt-secret-Zq8XwP2mV5nL"
-START, END = "2025-03-01", "2025-03-11"  # ten report days
-ACCOUNT_IDS = [account.account_id for account in ACCOUNTS]
+from emulators.rokt import RoktEmulator
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import json
 
 import pytest
 import requests
+from rokt_support import ACCOUNT_IDS
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-
-from conftest import ACCOUNT_IDS
 from tap_rokt import schemas
 from tap_rokt.streams import ReportDefinition, ReportStream
 from tap_rokt.tap import TapRokt
@@ -36,8 +35,7 @@ def tap(config) -> TapRokt:
 
 @pytest.fixture
 def campaign_stream(tap) -> ReportStream:
-    stream = tap.streams["campaign_report"]
-    return stream
+    return tap.streams["campaign_report"]
 
 
 def test_request_body_for_a_window(tap, campaign_stream):
@@ -58,8 +56,14 @@ def test_request_body_for_a_window(tap, campaign_stream):
 
 
 def test_custom_report_body_carries_filters_and_interval(config):
-    report = {"name": "weekly", "report": "transactions", "dimensions": ["device"], "metrics": ["transactions"],
-              "dimension_filters": {"page_type": ["confirmation"]}, "interval": "week"}
+    report = {
+        "name": "weekly",
+        "report": "transactions",
+        "dimensions": ["device"],
+        "metrics": ["transactions"],
+        "dimension_filters": {"page_type": ["confirmation"]},
+        "interval": "week",
+    }
     tap = TapRokt(config={**config, "reports": [report], "currency_code": "EUR"})
     stream = tap.streams["weekly"]
     list(stream.get_records({"account_id": USD_ACCOUNT}))
@@ -125,7 +129,11 @@ def test_report_schema_types_from_help():
     assert schemas.field_type({"slug": "x", "type": "INT"}, "metric") == "integer"
     schema = schemas.report_schema({"campaign_id": "string"}, {"impressions": "number", "orders": "integer"})
     properties = schema["properties"]
-    assert properties["datetime"] == {"format": "date-time", "type": ["string"], "description": "Start of the report period (report timezone)"}
+    assert properties["datetime"] == {
+        "format": "date-time",
+        "type": ["string"],
+        "description": "Start of the report period (report timezone)",
+    }
     assert properties["impressions"]["type"] == ["number", "null"]
     assert properties["orders"]["type"] == ["integer", "null"]
     assert set(schema["required"]) == {"account_id", "datetime", "timezone", "currency_code"}
@@ -139,7 +147,9 @@ def test_schema_is_the_union_of_the_accounts_metrics(tap):
 
 def test_config_errors_list_every_problem(config):
     with pytest.raises(ConfigValidationError) as raised:
-        TapRokt(config={**config, "end_date": "2025-01-01", "timezone": "Nowhere", "reports": [{"name": "bad name", "report": "campaigns"}]})
+        TapRokt(
+            config={**config, "end_date": "2025-01-01", "timezone": "Nowhere", "reports": [{"name": "bad name", "report": "campaigns"}]}
+        )
     assert raised.value.errors == [
         "end_date: 2025-01-01 is before start_date 2025-03-01",
         "timezone: 'Nowhere' is not an IANA timezone name (e.g. America/New_York)",

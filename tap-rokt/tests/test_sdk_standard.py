@@ -5,9 +5,9 @@ from __future__ import annotations
 import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from tap_rokt.tap import TapRokt
 
 from emulators.rokt import RoktEmulator
-from tap_rokt.tap import TapRokt
 
 # The test class is built at import time, so the emulator must already be listening.
 EMULATOR = RoktEmulator().start()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from rokt_support import ACCOUNT_IDS, APP_ID, APP_SECRET, END, START, by_key, daily_sums, days, report_rows
 
-from conftest import ACCOUNT_IDS, APP_ID, APP_SECRET, END, START
 from emulators.testing import run_tap
-from truth import by_key, daily_sums, days, report_rows
 
 USD_ACCOUNT, AUD_ACCOUNT, EMPTY_ACCOUNT = ACCOUNT_IDS
 CAMPAIGN_KEY = ("account_id", "datetime", "campaign_id")
@@ -82,7 +81,7 @@ def test_incremental_run_rereads_exactly_the_lookback_days(emulator, config):
     # The bookmark was 2025-03-10; minus 3 days is 2025-03-07: days 03-07..03-13, nothing earlier.
     rows = _campaign_rows(second, USD_ACCOUNT)
     assert {r["datetime"][:10] for r in rows} == set(days("2025-03-07", "2025-03-14"))
-    bodies = [c for c in emulator.calls(r"/campaigns/$", "POST")]
+    bodies = list(emulator.calls(r"/campaigns/$", "POST"))
     assert len(bodies) == 3
     # Union of both runs, upserted by key, equals the truth of the whole range: nothing lost, nothing doubled.
     merged = by_key(_campaign_rows(first, USD_ACCOUNT), CAMPAIGN_KEY)
@@ -90,7 +89,9 @@ def test_incremental_run_rereads_exactly_the_lookback_days(emulator, config):
     truth = report_rows(emulator, USD_ACCOUNT, "campaigns", start=START, end="2025-03-14", dimensions=("campaign_id",))
     assert len(merged) == len(truth)
     assert daily_sums(list(merged.values()), "gross_cost") == daily_sums(truth, "gross_cost")
-    bookmarks = {p["context"]["account_id"]: p.get("replication_key_value") for p in second.state["bookmarks"]["campaign_report"]["partitions"]}
+    bookmarks = {
+        p["context"]["account_id"]: p.get("replication_key_value") for p in second.state["bookmarks"]["campaign_report"]["partitions"]
+    }
     assert bookmarks[USD_ACCOUNT] == "2025-03-13T00:00:00Z"
 
 
@@ -125,8 +126,15 @@ def test_custom_report_weekly_with_filters(emulator, config):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = run.records("young_by_device_weekly")
     truth = report_rows(
-        emulator, AUD_ACCOUNT, "campaigns", start=START, end="2025-03-24", metrics=["impressions", "gross_cost"],
-        dimensions=("device",), interval="week", filters={"age_range": ["18-24"]},
+        emulator,
+        AUD_ACCOUNT,
+        "campaigns",
+        start=START,
+        end="2025-03-24",
+        metrics=["impressions", "gross_cost"],
+        dimensions=("device",),
+        interval="week",
+        filters={"age_range": ["18-24"]},
     )
     assert by_key(rows, ("datetime", "device")).keys() == by_key(truth, ("datetime", "device")).keys()
     assert daily_sums(rows, "gross_cost") == daily_sums(truth, "gross_cost")
@@ -137,7 +145,9 @@ def test_currency_and_timezone_settings_are_sent_and_stated(emulator, config):
     run = run_tap("tap-rokt", {**config, "currency_code": "EUR", "timezone": "UTC", "account_ids": [AUD_ACCOUNT]})
     assert run.returncode == 0, run.stderr[-3000:]
     rows = _campaign_rows(run, AUD_ACCOUNT)
-    truth = report_rows(emulator, AUD_ACCOUNT, "campaigns", start=START, end=END, dimensions=("campaign_id",), timezone="UTC", currency="EUR")
+    truth = report_rows(
+        emulator, AUD_ACCOUNT, "campaigns", start=START, end=END, dimensions=("campaign_id",), timezone="UTC", currency="EUR"
+    )
     assert {(r["timezone"], r["currency_code"]) for r in rows} == {("UTC", "EUR")}
     assert daily_sums(rows, "gross_cost") == daily_sums(truth, "gross_cost")
 

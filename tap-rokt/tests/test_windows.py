@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
-from zoneinfo import ZoneInfo
-
 from tap_rokt.report_days import end_day, first_day, setting_day
 from tap_rokt.windows import INTERVALS, Window, first_period_day, period_start, plan_windows
 
@@ -68,7 +67,7 @@ def test_setting_dates_name_report_days_as_written():
     # A date or a date-time names its calendar date, in every timezone: the time and offset never move it.
     for written in ("2025-03-01", "2025-03-01T00:00:00Z", "2025-03-01T23:30:00-05:00", "2025-03-01T00:00:00+11:00"):
         assert setting_day(written) == D(2025, 3, 1)
-    now = dt.datetime(2025, 3, 2, 3, 0, tzinfo=dt.timezone.utc)  # 22:00 on 1 March in New York, 14:00 on 2 March in Sydney
+    now = dt.datetime(2025, 3, 2, 3, 0, tzinfo=dt.UTC)  # 22:00 on 1 March in New York, 14:00 on 2 March in Sydney
     assert end_day(None, ZoneInfo("America/New_York"), now) == D(2025, 3, 1)
     assert end_day(None, ZoneInfo("Australia/Sydney"), now) == D(2025, 3, 2)
     assert end_day("2025-07-01T00:00:00Z", ZoneInfo("America/New_York"), now) == D(2025, 7, 1)

@@ -8,9 +8,9 @@ import json
 
 import pytest
 import requests
+from mediamath_support import CLIENT_ID, CLIENT_SECRET, ORG, PASSWORD, USERNAME
 
 from emulators.mediamath import matches
-from mediamath_support import CLIENT_ID, CLIENT_SECRET, ORG, PASSWORD, USERNAME
 
 ROW = {"campaign_id": 4000001, "campaign_name": "Spring Sale EU", "impressions": 1200, "deal_id": None}
 value_of = ROW.__getitem__
@@ -33,15 +33,37 @@ value_of = ROW.__getitem__
         ({"field": "campaign_name", "op": "=~", "value": "US"}, False),
         ({"field": "deal_id", "op": "isNull"}, True),
         ({"field": "deal_id", "op": "isNotNull"}, False),
-        ({"field": "x", "op": "and", "filters": [{"field": "impressions", "op": ">", "value": 1000},
-                                                  {"field": "campaign_name", "op": "=~", "value": "spring"}]}, True),
-        ({"field": "x", "op": "and", "filters": [{"field": "impressions", "op": ">", "value": 1000},
-                                                  {"field": "campaign_name", "op": "=~", "value": "autumn"}]}, False),
-        ({"field": "x", "op": "or", "filters": [
-            {"field": "impressions", "op": ">", "value": 5000},
-            {"field": "x", "op": "and", "filters": [{"field": "campaign_id", "value": [4000001]},
-                                                     {"field": "deal_id", "op": "isNull"}]},
-        ]}, True),
+        (
+            {
+                "field": "x",
+                "op": "and",
+                "filters": [{"field": "impressions", "op": ">", "value": 1000}, {"field": "campaign_name", "op": "=~", "value": "spring"}],
+            },
+            True,
+        ),
+        (
+            {
+                "field": "x",
+                "op": "and",
+                "filters": [{"field": "impressions", "op": ">", "value": 1000}, {"field": "campaign_name", "op": "=~", "value": "autumn"}],
+            },
+            False,
+        ),
+        (
+            {
+                "field": "x",
+                "op": "or",
+                "filters": [
+                    {"field": "impressions", "op": ">", "value": 5000},
+                    {
+                        "field": "x",
+                        "op": "and",
+                        "filters": [{"field": "campaign_id", "value": [4000001]}, {"field": "deal_id", "op": "isNull"}],
+                    },
+                ],
+            },
+            True,
+        ),
     ],
 )
 def test_filter_operators(flt, expected):
@@ -49,15 +71,21 @@ def test_filter_operators(flt, expected):
 
 
 def _token(url: str, **overrides) -> requests.Response:
-    grant = {"grant_type": "password", "username": USERNAME, "password": PASSWORD, "client_id": CLIENT_ID,
-             "client_secret": CLIENT_SECRET, "audience": "https://api.mediamath.com/", **overrides}
+    grant = {
+        "grant_type": "password",
+        "username": USERNAME,
+        "password": PASSWORD,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "audience": "https://api.mediamath.com/",
+        **overrides,
+    }
     return requests.post(f"{url}/oauth/token", json=grant, timeout=10)
 
 
 def _query(emulator, body: dict, dataset: str = "performance") -> requests.Response:
     token = _token(emulator.url).json()["access_token"]
-    return requests.post(f"{emulator.url}/reporting/v2/{dataset}", json=body, timeout=30,
-                         headers={"Authorization": f"Bearer {token}"})
+    return requests.post(f"{emulator.url}/reporting/v2/{dataset}", json=body, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
 BODY = {
@@ -109,8 +137,10 @@ def test_streamed_and_paginated_answers_agree_with_the_facts(emulator):
     streamed = _query(emulator, BODY)
     assert streamed.headers["Content-Type"] == "application/jsonl"
     lines = [json.loads(line) for line in streamed.text.splitlines()]
-    assert lines[0] == {"fields": [{"name": "agg_timestamp"}, {"name": "campaign_id"}, {"name": "impressions"},
-                                   {"name": "total_spend"}], "total_items_count": 16}
+    assert lines[0] == {
+        "fields": [{"name": "agg_timestamp"}, {"name": "campaign_id"}, {"name": "impressions"}, {"name": "total_spend"}],
+        "total_items_count": 16,
+    }
     assert {"meta": {}} in lines
     rows = [line for line in lines[1:] if "meta" not in line]
     assert len(rows) == 16  # 8 campaigns x 2 months

@@ -1,11 +1,18 @@
-"""Ground truth: what the emulator holds for a report over a whole range, in one unlimited query."""
+"""Constants and ground-truth helpers of the tap-rokt tests (a uniquely named module: the three taps' test
+suites never shadow each other's helpers)."""
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
 
-from emulators.rokt import RoktEmulator
+from emulators.rokt import ACCOUNTS, RoktEmulator
+
+# Distinctive credentials, so that the tests can look for them in every output.
+APP_ID = "rokt-app-id-7f3a91"
+APP_SECRET = "rokt-secret-Zq8XwP2mV5nL"
+START, END = "2025-03-01", "2025-03-11"  # ten report days
+ACCOUNT_IDS = [account.account_id for account in ACCOUNTS]
 
 
 def report_rows(

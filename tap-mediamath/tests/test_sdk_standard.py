@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import atexit
 
-from singer_sdk.testing import SuiteConfig, get_tap_test_class
-
-from tap_mediamath.tap import TapMediaMath
 from mediamath_support import make_emulator, settings
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from tap_mediamath.tap import TapMediaMath
 
 # The test class is built at import time, so the emulator must already be listening.
 EMULATOR = make_emulator().start()

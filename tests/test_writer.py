@@ -1,4 +1,6 @@
-"""The message writer: records reach stdout in blocks, and every other message first writes out what precedes it."""
+"""The message writer shared by the three taps: records reach stdout in blocks, and every other message first
+writes out what precedes it. The writer module is the same file in every tap (test_shared_modules.py), so it is
+tested once, here."""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ import typing as t
 
 import pytest
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
-
-from tap_mediamath.writer import CheckpointFlushingWriter
+from tap_rokt.writer import CheckpointFlushingWriter  # the same class in every tap
 
 
 class _TrickleStdout(io.RawIOBase):
@@ -23,7 +24,7 @@ class _TrickleStdout(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, chunk) -> int:  # noqa: ANN001
+    def write(self, chunk) -> int:
         taken = bytes(chunk[:1000])
         self.data += taken
         self.writes += 1

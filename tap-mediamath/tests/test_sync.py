@@ -13,8 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from emulators.testing import run_tap, tap_executable
 from mediamath_support import (
     CLIENT_SECRET,
     END_DAY,
@@ -25,6 +23,8 @@ from mediamath_support import (
     make_emulator,
     settings,
 )
+
+from emulators.testing import run_tap, tap_executable
 
 KEY = ("organization_id", "agg_timestamp", "campaign_id", "strategy_id")
 PERF = "/reporting/v2/performance"
@@ -72,10 +72,19 @@ def test_performance_rows_and_spend_match_the_ground_truth(emulator, config):
     assert len(rows) == 222
     assert sum(Decimal(str(r["total_spend_usd"])) for r in rows) == Decimal("29478.32")
     assert {r["campaign_currency_code"] for r in rows} == {"USD", "EUR", "GBP", "JPY", "AUD", "CAD", "NZD"}
-    assert run.state == {"bookmarks": {"performance": {"partitions": [{
-        "context": {"organization_id": ORG}, "replication_key": "agg_timestamp",
-        "replication_key_value": "2025-01-10T00:00:00Z",
-    }]}}}
+    assert run.state == {
+        "bookmarks": {
+            "performance": {
+                "partitions": [
+                    {
+                        "context": {"organization_id": ORG},
+                        "replication_key": "agg_timestamp",
+                        "replication_key_value": "2025-01-10T00:00:00Z",
+                    }
+                ]
+            }
+        }
+    }
     schema = run.schemas()["performance"]
     assert schema["key_properties"] == list(KEY)
     assert schema["schema"]["properties"]["total_spend"]["type"] == ["number", "null"]
@@ -111,17 +120,29 @@ def test_paginated_and_streaming_runs_give_identical_rows(emulator, config, pagi
 def test_custom_report_filters_are_evaluated_as_the_api_defines_them(emulator, config):
     filters = [
         {"field": "campaign_currency_code", "value": ["EUR", "GBP", "JPY"]},
-        {"field": "x", "op": "or", "filters": [
-            {"field": "impressions", "op": ">=", "value": 30000},
-            {"field": "x", "op": "and", "filters": [
-                {"field": "strategy_channel", "op": "=~", "value": "vid"},
-                {"field": "agency_id", "op": "!=", "value": 20001},
-            ]},
-        ]},
+        {
+            "field": "x",
+            "op": "or",
+            "filters": [
+                {"field": "impressions", "op": ">=", "value": 30000},
+                {
+                    "field": "x",
+                    "op": "and",
+                    "filters": [
+                        {"field": "strategy_channel", "op": "=~", "value": "vid"},
+                        {"field": "agency_id", "op": "!=", "value": 20001},
+                    ],
+                },
+            ],
+        },
     ]
-    report = {"name": "campaign_week", "dataset": "all-dimensions-and-metrics",
-              "fields": ["campaign_id", "campaign_currency_code", "impressions", "total_spend", "ctr"],
-              "filters": filters, "rollup": "by_week"}
+    report = {
+        "name": "campaign_week",
+        "dataset": "all-dimensions-and-metrics",
+        "fields": ["campaign_id", "campaign_currency_code", "impressions", "total_spend", "ctr"],
+        "filters": filters,
+        "rollup": "by_week",
+    }
     run = run_tap("tap-mediamath", {**config, "reports": [report]}, catalog=None)
     assert run.returncode == 0, run.stderr[-2000:]
     # ground truth from the facts: the same predicate in Python, summed per campaign and week
@@ -135,16 +156,23 @@ def test_custom_report_filters_are_evaluated_as_the_api_defines_them(emulator, c
         sums = expected.setdefault((f["campaign_id"], f"{week.isoformat()}T00:00:00Z"), [0, 0])
         sums[0] += f["impressions"]
         sums[1] += f["spend"]
-    got = {(r["campaign_id"], r["agg_timestamp"]): [r["impressions"], int(Decimal(str(r["total_spend"])) * 100)]
-           for r in run.records("campaign_week")}
+    got = {
+        (r["campaign_id"], r["agg_timestamp"]): [r["impressions"], int(Decimal(str(r["total_spend"])) * 100)]
+        for r in run.records("campaign_week")
+    }
     assert got == expected
     assert len(got) == 6
     assert run.schemas()["campaign_week"]["key_properties"] == ["organization_id", "agg_timestamp", "campaign_id", "campaign_currency_code"]
 
 
 def test_hourly_dataset_in_campaign_time_zone_gives_whole_local_days(emulator, config):
-    report = {"name": "hourly_local", "dataset": "performance-hourly", "fields": ["campaign_id", "impressions"],
-              "rollup": "by_day", "time_zone": "campaign"}
+    report = {
+        "name": "hourly_local",
+        "dataset": "performance-hourly",
+        "fields": ["campaign_id", "impressions"],
+        "rollup": "by_day",
+        "time_zone": "campaign",
+    }
     run = run_tap("tap-mediamath", {**config, "reports": [report]})
     assert run.returncode == 0, run.stderr[-2000:]
     rows = run.records("hourly_local")
@@ -181,19 +209,27 @@ def test_incremental_run_rereads_the_lookback_days(emulator, config):
 
 
 def test_error_object_mid_stream_fails_the_run_with_its_details(emulator, config):
-    emulator.faults.add("stream_error", path=PERF, params={
-        "after_rows": 5, "error_code": "InternalServerError", "message": "query execution failed"})
+    emulator.faults.add(
+        "stream_error", path=PERF, params={"after_rows": 5, "error_code": "InternalServerError", "message": "query execution failed"}
+    )
     run = run_tap("tap-mediamath", config)
-    assert_clean_failure(run, "the stream failed after 5 rows: InternalServerError: query execution failed (request_id ",
-                         FIRST_WINDOW, "POST /performance for organization 100001")
+    assert_clean_failure(
+        run,
+        "the stream failed after 5 rows: InternalServerError: query execution failed (request_id ",
+        FIRST_WINDOW,
+        "POST /performance for organization 100001",
+    )
     assert run.state is None or "replication_key_value" not in str(run.state)
 
 
 def test_short_stream_fails_the_run(emulator, config):
     emulator.faults.add("short_stream", path=PERF, skip=1, params={"missing": 2})
     run = run_tap("tap-mediamath", config)
-    assert_clean_failure(run, "window 2025-01-08T00:00:00Z..2025-01-11T00:00:00Z: received 65 rows but the API "
-                              "announced total_items_count 67; the answer was cut short")
+    assert_clean_failure(
+        run,
+        "window 2025-01-08T00:00:00Z..2025-01-11T00:00:00Z: received 65 rows but the API "
+        "announced total_items_count 67; the answer was cut short",
+    )
 
 
 def test_uncounted_stream_is_accepted(emulator, config):
@@ -233,10 +269,13 @@ def test_page_cut_mid_body_is_retried_with_exact_data(emulator, paginated_config
 
 
 @pytest.mark.parametrize("mode", ["streaming", "paginated"])
-@pytest.mark.parametrize(("kind", "message"), [
-    ("wrong_type", "metric 'impressions' of a row is not a number: 'n/a'"),
-    ("outside_window", "a row's agg_timestamp '2024-12-31T00:00:00Z' is outside the window (report days 2025-01-01..2025-01-08"),
-])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("wrong_type", "metric 'impressions' of a row is not a number: 'n/a'"),
+        ("outside_window", "a row's agg_timestamp '2024-12-31T00:00:00Z' is outside the window (report days 2025-01-01..2025-01-08"),
+    ],
+)
 def test_contract_breaches_in_rows_fail_naming_the_window(emulator, config, mode, kind, message):
     emulator.faults.add(kind, path=PERF)
     run = run_tap("tap-mediamath", {**config, "response_mode": mode, "page_size": 50})
@@ -247,28 +286,41 @@ def test_contract_breaches_in_rows_fail_naming_the_window(emulator, config, mode
 
 def test_bad_request_fails_with_the_api_error_and_the_request(emulator, config):
     # The tap lets an `and` of one filter through; the API wants at least two.
-    report = {"name": "bad", "dataset": "performance", "fields": ["campaign_id", "impressions"],
-              "filters": [{"field": "x", "op": "and", "filters": [{"field": "campaign_id", "value": 4000000}]}]}
+    report = {
+        "name": "bad",
+        "dataset": "performance",
+        "fields": ["campaign_id", "impressions"],
+        "filters": [{"field": "x", "op": "and", "filters": [{"field": "campaign_id", "value": 4000000}]}],
+    }
     run = run_tap("tap-mediamath", {**config, "reports": [report]})
-    assert_clean_failure(run, "MediaMath API POST /reporting/v2/performance (window 2025-01-01T00:00:00Z..2025-01-08T00:00:00Z) "
-                              "failed: 400 Bad Request: BadRequest: filter with op and requires filters with at least 2 items "
-                              "(request_id ")
+    assert_clean_failure(
+        run,
+        "MediaMath API POST /reporting/v2/performance (window 2025-01-01T00:00:00Z..2025-01-08T00:00:00Z) "
+        "failed: 400 Bad Request: BadRequest: filter with op and requires filters with at least 2 items "
+        "(request_id ",
+    )
     assert len(emulator.calls(PERF)) == 1  # "bad" syncs first: one request, no retry
 
 
 def test_unknown_field_fails_at_discovery_with_the_valid_names(emulator, config):
     report = {"name": "bad", "dataset": "performance", "fields": ["campaign_id", "campaign_id_test"]}
     run = run_tap("tap-mediamath", {**config, "reports": [report]}, args=["--discover"])
-    assert_clean_failure(run, "reports[bad].fields: unknown field(s) campaign_id_test in dataset performance; "
-                              "valid fields: advertiser_id, advertiser_name, agency_id, ")
+    assert_clean_failure(
+        run,
+        "reports[bad].fields: unknown field(s) campaign_id_test in dataset performance; "
+        "valid fields: advertiser_id, advertiser_name, agency_id, ",
+    )
     assert emulator.calls() == []
 
 
 def test_page_size_refused_by_the_api_says_so(config):
     with make_emulator(max_page_size=1000) as strict:
         run = run_tap("tap-mediamath", settings(strict, response_mode="paginated"))
-        assert_clean_failure(run, "400 Bad Request: BadRequest: pagination.page_size must be an integer between 1 and 1000",
-                             "the API refused the page_size setting")
+        assert_clean_failure(
+            run,
+            "400 Bad Request: BadRequest: pagination.page_size must be an integer between 1 and 1000",
+            "the API refused the page_size setting",
+        )
         ok = run_tap("tap-mediamath", settings(strict, response_mode="paginated", page_size=1000))
         assert ok.returncode == 0
         assert_exact_performance(ok, strict)
@@ -295,11 +347,14 @@ def test_resets_and_timeouts_are_retried_with_exact_data(emulator, config):
     assert run.stderr.count("Retrying after try") == 3
 
 
-@pytest.mark.parametrize(("kind", "message"), [
-    ("html", "line 1 of the stream is not JSON: '<html>"),
-    ("malformed", "line 1 of the stream is not JSON: '{\"data\": [{\"broken\": '"),
-    ("empty", "the answer was empty (no header line)"),
-])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("html", "line 1 of the stream is not JSON: '<html>"),
+        ("malformed", 'line 1 of the stream is not JSON: \'{"data": [{"broken": \''),
+        ("empty", "the answer was empty (no header line)"),
+    ],
+)
 def test_broken_answers_fail_instead_of_ending_quietly(emulator, config, kind, message):
     emulator.faults.add(kind, path=PERF)
     run = run_tap("tap-mediamath", config)
@@ -319,7 +374,11 @@ def test_expired_token_is_renewed_once_mid_run(emulator, config):
     assert run.returncode == 0, run.stderr[-2000:]
     assert_exact_performance(run, emulator)
     assert [(c.path, c.status) for c in emulator.calls()] == [
-        ("/oauth/token", 200), (PERF, 200), (PERF, 401), ("/oauth/token", 200), (PERF, 200),
+        ("/oauth/token", 200),
+        (PERF, 200),
+        (PERF, 401),
+        ("/oauth/token", 200),
+        (PERF, 200),
     ]
 
 
@@ -331,14 +390,17 @@ def test_short_lived_tokens_are_renewed_before_they_expire():
         assert_exact_performance(run, short)
         # the wait outlives the token: a new one is fetched before the retry, never a 401
         assert [(c.path, c.status) for c in short.calls()] == [
-            ("/oauth/token", 200), (PERF, 200), (PERF, 503), ("/oauth/token", 200), (PERF, 200),
+            ("/oauth/token", 200),
+            (PERF, 200),
+            (PERF, 503),
+            ("/oauth/token", 200),
+            (PERF, 200),
         ]
 
 
 def test_bad_credentials_fail_in_one_line_without_secrets(emulator, config):
     run = run_tap("tap-mediamath", {**config, "password": "wrong-password-Zz1"})
-    assert_clean_failure(run, "MediaMath token endpoint POST ", "refused the credentials (403 invalid_grant",
-                         "Wrong email or password.")
+    assert_clean_failure(run, "MediaMath token endpoint POST ", "refused the credentials (403 invalid_grant", "Wrong email or password.")
     assert "wrong-password-Zz1" not in run.stderr + run.stdout
     run = run_tap("tap-mediamath", {**config, "audience": "https://elsewhere.example/"})
     assert_clean_failure(run, "Service not found: https://elsewhere.example/")
@@ -376,22 +438,36 @@ def _discover(config: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.json"
         path.write_text(json.dumps(config))
-        done = subprocess.run([tap_executable("tap-mediamath"), "--config", str(path), "--discover"],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [tap_executable("tap-mediamath"), "--config", str(path), "--discover"], capture_output=True, text=True, timeout=120, check=False
+        )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
 
 def test_discovery_and_about_need_no_network(config):
     # (emulators.testing.discover() reads JSON lines; the SDK prints the catalog indented, so parse it whole)
-    catalog = _discover({**config, "api_url": "http://127.0.0.1:9", "auth_url": "http://127.0.0.1:9", "reports": [
-        {"name": "deals_daily", "dataset": "deals", "fields": ["deal_id", "wins", "bids"],
-         "filters": [{"field": "deal_id", "value": [1, 2]}]}]})
+    catalog = _discover(
+        {
+            **config,
+            "api_url": "http://127.0.0.1:9",
+            "auth_url": "http://127.0.0.1:9",
+            "reports": [
+                {
+                    "name": "deals_daily",
+                    "dataset": "deals",
+                    "fields": ["deal_id", "wins", "bids"],
+                    "filters": [{"field": "deal_id", "value": [1, 2]}],
+                }
+            ],
+        }
+    )
     streams = {s["tap_stream_id"]: s for s in catalog["streams"]}
     assert set(streams) == {"performance", "deals_daily"}
     assert streams["deals_daily"]["key_properties"] == ["organization_id", "agg_timestamp", "deal_id"]
-    about = subprocess.run([tap_executable("tap-mediamath"), "--about", "--format=json"],
-                           capture_output=True, text=True, timeout=60, check=False)
+    about = subprocess.run(
+        [tap_executable("tap-mediamath"), "--about", "--format=json"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert about.returncode == 0
     info = json.loads(about.stdout)
     assert info["name"] == "tap-mediamath"

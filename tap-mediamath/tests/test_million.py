@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from mediamath_support import LEAN_REPORT, count_records, lean_catalog, make_emulator, settings
 
 # One organization of 8 campaigns x 4,600 strategies, 30 days: 36,800 strategies, about 1.02 million strategy-days.
@@ -18,8 +17,7 @@ def test_a_million_row_stream_is_counted_exactly():
     with make_emulator(**SCALE) as emulator:
         expected = emulator.strategy_day_count(100001, START, END)
         assert expected >= 1_000_000
-        config = settings(emulator, start_date=START.isoformat(), end_date=END.isoformat(), reports=[LEAN_REPORT],
-                          report_window_days=31)
+        config = settings(emulator, start_date=START.isoformat(), end_date=END.isoformat(), reports=[LEAN_REPORT], report_window_days=31)
         result = count_records(config, lean_catalog(config))
     assert result["returncode"] == 0, result["stderr"]
     assert result["records"] == expected

@@ -1,0 +1,9 @@
+{#- No two rows share the key: the combination of columns, nulls counting as equal (as in a GROUP BY). -#}
+{% test unique_combination(model, columns) %}
+
+select {{ columns | join(', ') }}, count(*) as rows_with_key
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+
+{% endtest %}
