@@ -17,9 +17,19 @@ from singer_sdk.plugin_base import PluginBase
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"tap-rokt": "tap_rokt", "tap-adroll": "tap_adroll", "tap-mediamath": "tap_mediamath"}
-SHARED_MODULES = ("checkpoints.py", "cli.py", "report_days.py", "retries.py", "settings.py", "tokens.py", "writer.py")
+SHARED_MODULES = (
+    "checkpoints.py",
+    "cli.py",
+    "inflight.py",
+    "isolation.py",
+    "report_days.py",
+    "retries.py",
+    "settings.py",
+    "tokens.py",
+    "writer.py",
+)
 # The provider modules every tap has, under the same names (the concern of each is the same in the three).
-PROVIDER_MODULES = ("__init__.py", "__main__.py", "auth.py", "client.py", "schemas.py", "streams.py", "tap.py", "windows.py")
+PROVIDER_MODULES = ("__init__.py", "__main__.py", "auth.py", "client.py", "lookups.py", "schemas.py", "streams.py", "tap.py", "windows.py")
 
 
 @pytest.mark.parametrize("module", SHARED_MODULES)

@@ -22,6 +22,8 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 from singer_sdk.plugin_base import SingerCommand
 from typing_extensions import override
 
+from .isolation import SET_ASIDE
+
 if t.TYPE_CHECKING:
     import click
 
@@ -89,6 +91,15 @@ class OneLineErrorCommand(SingerCommand):
             context_settings=command.context_settings,
             logger=logger,
         )
+
+    @override
+    def invoke(self, ctx: click.Context) -> t.Any:
+        """The command's work; a sync that set partitions aside ends in one line listing them, and exit code 1."""
+        result = super().invoke(ctx)
+        failure = SET_ASIDE.failure()
+        if failure is not None:
+            raise failure
+        return result
 
     @override
     def main(self, *args: t.Any, **kwargs: t.Any) -> t.Any:

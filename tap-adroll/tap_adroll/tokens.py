@@ -9,7 +9,9 @@ What the SDK's authenticator leaves to the tap, done once here:
   network failures; ``Retry-After``; at most ``MAX_TRIES`` tries) and fails in one line, without the request
   body (it carries the credentials);
 - a rotated ``refresh_token`` in the answer replaces the old one (single-use refresh tokens);
-- a 401 from the API renews the token once (``renew_after_rejection``), a second one in a row is fatal.
+- a 401 from the API renews the token once (``renew_after_rejection``), a second one in a row is fatal;
+- requests in flight share one renewal: the first request to find the token due renews it under a lock, the
+  others wait and use the new token; a 401 of a request sent with a token already replaced just retries.
 
 This module is the same file in every tap (tests/test_shared_modules.py keeps it so).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 import typing as t
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -52,6 +55,8 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         self.token_session = requests.Session()  # honours HTTPS_PROXY / NO_PROXY like every request
         self._renewed_since_accepted = False
         self.token_requests = 0  # every try, for the run's request count
+        self._renewal = threading.RLock()  # one renewal for every request in flight that needs it
+        self._rejected: str | None = None  # the Authorization header of the last token rejected
 
     # ------------------------------------------------------------------ validity
 
@@ -69,14 +74,18 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         """Why a rejected token cannot be replaced, when it cannot (providers with optional refresh say so)."""
         return None
 
-    def renew_after_rejection(self) -> str | None:
+    def renew_after_rejection(self, rejected: str | None) -> str | None:
         why = self.cannot_renew()
         if why:
             return why
-        if self._renewed_since_accepted:
-            return "rejected again after renewing the token"
-        self._renewed_since_accepted = True
-        self.access_token = None  # the next request asks for a new one
+        with self._renewal:
+            if rejected and (rejected == self._rejected or (self.access_token and rejected != f"Bearer {self.access_token}")):
+                return None  # a token already rejected and replaced (or being replaced): the retry takes the new one
+            if self._renewed_since_accepted:
+                return "rejected again after renewing the token"
+            self._renewed_since_accepted = True
+            self._rejected = rejected
+            self.access_token = None  # the next request asks for a new one
         return None
 
     def note_accepted(self) -> None:
@@ -86,6 +95,12 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
 
     @override
     def update_access_token(self) -> None:
+        with self._renewal:
+            if not self.is_token_valid():  # not renewed by another request meanwhile
+                self.request_access_token()
+
+    def request_access_token(self) -> None:
+        """Ask the token endpoint for a new token, with the streams' retry policy."""
         self.logger.info("%s: requesting a new access token", self.provider)
         requested_at = dt.datetime.now(dt.UTC)
         attempts = itertools.count(1)

@@ -3,7 +3,9 @@
 Rule: every report window (one request's worth of days, or all pages of it) ends in a checkpoint. The SDK
 has moved the partition's bookmark with each row; a window that came back complete and empty moves it too,
 to the window's last period, so a partition without data is not asked again for its whole history on every
-run (the lookback still re-reads recent days). Then a STATE message is written: a run killed after it
+run (the lookback still re-reads recent days). Partitions a window's request covered but the SDK does not sync
+as contexts of their own (AdRoll's advertisables, all asked for in one request a day) move to the window's
+last period too, never back. Then a STATE message is written: a run killed after it
 resumes at that window, and the writer has sent every row the STATE covers before it. A progress line says
 where the partition stands; at the end of a run one line per report stream sums it up.
 
@@ -81,17 +83,18 @@ class Checkpoints:
         if self.totals.started is None:
             self.totals.started = time.monotonic()
 
-    def window_done(self, context: Context | None, window: str, rows: int, last_period_value: str) -> None:
+    def window_done(
+        self, context: Context | None, window: str, rows: int, last_period_value: str, covered: t.Sequence[Context] = ()
+    ) -> None:
         """A window's rows are all emitted: move an unmoved bookmark over it, write STATE, log progress.
 
-        ``last_period_value`` is the replication key value a row of the window's last period would carry.
+        ``last_period_value`` is the replication key value a row of the window's last period would carry;
+        ``covered`` are the partitions the window's request was for, when they are not ``context`` itself.
         """
-        if rows == 0 and self.stream.replication_key:
-            state = self.stream.get_context_state(context)  # the SDK's writable partition state
-            current = state.get("replication_key_value")
-            if not current or str(current)[:10] < last_period_value[:10]:
-                state["replication_key"] = self.stream.replication_key
-                state["replication_key_value"] = last_period_value
+        if rows == 0:
+            self.advance(context, last_period_value)
+        for partition in covered:
+            self.advance(partition, last_period_value)
         self.tap.state_writer.write_state(t.cast("TapState", resumable_state(self.stream.tap_state)))
         self.totals.rows += rows
         self.totals.windows += 1
@@ -100,6 +103,16 @@ class Checkpoints:
             self.partition.done += 1
             self.partition.rows += rows
             self.stream.logger.info("%s: %s", self.stream.name, self.partition.line(window, rows))
+
+    def advance(self, context: Context | None, last_period_value: str) -> None:
+        """Move a partition's bookmark to ``last_period_value`` unless it already stands there or later."""
+        if not self.stream.replication_key:
+            return
+        state = self.stream.get_context_state(context)  # the SDK's writable partition state
+        current = state.get("replication_key_value")
+        if not current or str(current)[:10] < last_period_value[:10]:
+            state["replication_key"] = self.stream.replication_key
+            state["replication_key_value"] = last_period_value
 
     def summary(self, requests_sent: int, retries: int) -> str:
         seconds = (self.totals.ended or 0.0) - (self.totals.started or 0.0)

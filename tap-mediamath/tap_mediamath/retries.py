@@ -16,20 +16,29 @@ import datetime as dt
 import functools
 import itertools
 import random
+import threading
 import typing as t
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
 from .cli import REPEATED_LINES_FILTER, network_reason
+from .inflight import InFlight
+from .isolation import REFUSALS, PartitionRefusedError
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
+
+    from .inflight import Job, RequestPool
 
 MAX_TRIES = 6  # one request and five retries
 MAX_WAIT_SECONDS = 120.0
@@ -72,8 +81,9 @@ def wait_before_retry(exception: BaseException, attempt: int) -> float:
 class RenewableCredentials(t.Protocol):
     """What the streams ask of an authenticator (every tap's authenticators implement it)."""
 
-    def renew_after_rejection(self) -> str | None:
-        """After a 401: arrange a new token for the retry and return None, or say why that cannot help."""
+    def renew_after_rejection(self, rejected: str | None) -> str | None:
+        """After a 401 of a request sent with the ``Authorization`` header ``rejected``: arrange a new token for the
+        retry (unless another request already did) and return None, or say why that cannot help."""
 
     def note_accepted(self) -> None:
         """The API accepted the credentials: a later 401 may renew them again."""
@@ -87,6 +97,12 @@ class RetryingStream(RESTStream):
         self.logger.addFilter(REPEATED_LINES_FILTER)
         self.requests_sent = 0
         self.retries = 0
+        self._counts_lock = threading.RLock()  # requests are sent from the pool's threads
+
+    @property
+    def request_pool(self) -> RequestPool:
+        """The tap's pool of requests in flight (every provider's client.py says where the run keeps it)."""
+        raise NotImplementedError
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -94,16 +110,55 @@ class RetryingStream(RESTStream):
         credentials = t.cast("RenewableCredentials", self.authenticator)
         if response.status_code == HTTPStatus.UNAUTHORIZED:
             # An expired or revoked token: renew it once and retry; a fresh token rejected is fatal.
-            why = credentials.renew_after_rejection()
+            sent_with = response.request.headers.get("Authorization")
+            why = credentials.renew_after_rejection(sent_with if isinstance(sent_with, str) else None)
             if why:
                 raise FatalAPIError(f"{self.response_error_message(response)} ({why})")
             raise RetriableAPIError(self.response_error_message(response), response)
         credentials.note_accepted()
+        if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            asked = retry_after_seconds(response)
+            if asked is not None:  # every request of the tap waits, not only this one
+                self.request_pool.pause.pause(min(asked, MAX_WAIT_SECONDS))
+        if response.status_code in REFUSALS:
+            raise PartitionRefusedError(self.response_error_message(response), response)
         super().validate_response(response)
 
     def count_request(self) -> None:
         """One try of a request went out (answered or not): every try may spend the API's quota."""
-        self.requests_sent += 1
+        with self._counts_lock:
+            self.requests_sent += 1
+
+    # ------------------------------------------------------------------ one request, from the pool's threads
+
+    def send_job(self, job: Job) -> requests.Response:
+        """A job's request, built by the SDK's request hooks and sent with the retries (in a pool thread)."""
+        http_request = self.get_http_request(page=PageContext(stream_context=job.context, next_page_token=job.token))
+        body_key = "json" if self.payload_as_json else "data"
+        prepared = self.build_prepared_request(
+            method=http_request.method,
+            url=http_request.url,
+            params=http_request.encode_params(),
+            headers=http_request.headers,
+            **{body_key: http_request.data},
+        )
+        return self.request_decorator(self.send_prepared)(prepared, job.context)
+
+    def send_prepared(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        """One try: wait while the API has asked every request to, authenticate (a fresh token if due), send, check."""
+        self.request_pool.pause.wait()
+        authenticated = self.authenticator(prepared_request)
+        response = self.requests_session.send(authenticated, timeout=self.timeout, allow_redirects=self.allow_redirects)
+        self.validate_response(response)
+        return response
+
+    def in_flight(self, jobs: Iterable[Job]) -> InFlight:
+        """This stream's jobs, sent by the tap's pool and answered in order (inflight.py), over a connection pool
+        that keeps a connection per request in flight (requests keeps 10 per host by default and drops the rest)."""
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.request_pool.size + 1)
+        self.requests_session.mount("https://", adapter)
+        self.requests_session.mount("http://", adapter)
+        return InFlight(self.request_pool, self.send_job, jobs)
 
     # ------------------------------------------------------------------ the SDK's backoff hooks
 
@@ -122,7 +177,8 @@ class RetryingStream(RESTStream):
 
     @override
     def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
-        self.retries += 1
+        with self._counts_lock:
+            self.retries += 1
         exception = details.get("exception")
         if not isinstance(exception, (RetriableAPIError, FatalAPIError)):
             self.count_request()  # a try without an answer: validate_response did not see it

@@ -12,14 +12,17 @@ from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
 from .cli import api_error_text
+from .isolation import SET_ASIDE, SetAside
 from .retries import RetryingStream
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk import Tap
     from singer_sdk.pagination import BaseAPIPaginator
 
     from .auth import RoktAuthenticator
-    from .tap import TapRokt
+    from .inflight import RequestPool
+    from .lookups import RoktLookups
 
 # Answers are decoded with msgspec (several times faster than response.json()), fractions as Decimal.
 decode_answer = msgspec.json.Decoder(float_hook=Decimal).decode
@@ -28,9 +31,9 @@ decode_answer = msgspec.json.Decoder(float_hook=Decimal).decode
 class RoktStream(RetryingStream):
     """A stream of the Rokt Query API: one request, one answer (no pagination)."""
 
-    def __init__(self, tap: TapRokt, **kwargs: t.Any) -> None:
+    def __init__(self, tap: Tap, lookups: RoktLookups, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
-        self.tap = tap
+        self.lookups = lookups
 
     @property
     @override
@@ -40,7 +43,16 @@ class RoktStream(RetryingStream):
     @property
     @override
     def authenticator(self) -> RoktAuthenticator:
-        return self.tap.authenticator  # one token for the whole run, shared by every stream
+        return self.lookups.authenticator  # one token for the whole run, shared by every stream
+
+    @property
+    @override
+    def request_pool(self) -> RequestPool:
+        return self.lookups.pool
+
+    def set_aside(self, account_id: str, refusal: FatalAPIError) -> None:
+        """The API refused this account (isolation.py): the stream goes on without it."""
+        SET_ASIDE.add(SetAside(self.name, f"account {account_id}", str(refusal), "account_ids"), self.logger)
 
     @property
     @override

@@ -16,14 +16,20 @@ from typing_extensions import override
 from . import schemas
 from .checkpoints import Checkpoints
 from .client import RoktStream
+from .inflight import InFlight, Job
+from .isolation import PartitionRefusedError
 from .report_days import day_span, end_day, first_day, setting_day
-from .windows import Window, WindowPaginator, first_period_day, period_start, plan_windows
+from .windows import ReportRequest, Window, first_period_day, period_start, plan_windows
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterator, Sequence
+
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from .tap import TapRokt
+    from .lookups import HelpRows, RoktLookups
 
 REPORTS = ("campaigns", "transactions")
 # A metric's value: a number (a fraction decodes as Decimal), or null. Not bool, whose type is not one of these.
@@ -44,7 +50,7 @@ class AccountsStream(RoktStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self.tap.accounts  # fetched once per run
+        yield from self.lookups.accounts  # fetched once per run
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -65,7 +71,7 @@ class AccountPartitionedStream(RoktStream):
     @property
     @override
     def partitions(self) -> list[dict]:
-        return [{"account_id": account["accountId"]} for account in self.tap.accounts]
+        return [{"account_id": account["accountId"]} for account in self.lookups.accounts]
 
 
 class ReportFieldsStream(AccountPartitionedStream):
@@ -75,14 +81,27 @@ class ReportFieldsStream(AccountPartitionedStream):
     schema = schemas.REPORT_FIELD
     report: str
 
-    def fetch(self, account_id: str) -> list[dict]:
-        """The account's help rows, from the API."""
-        return [{**row, "account_id": account_id} for row in self.request_records({"account_id": account_id})]
+    def fetch_all(self, account_ids: Sequence[str]) -> dict[str, HelpRows]:
+        """Every account's help rows (or the API's refusal of them), from the API, requests in flight."""
+        flight: InFlight[None] = self.in_flight(Job(account_id, {"account_id": account_id}, None) for account_id in account_ids)
+        found: dict[str, HelpRows] = {}
+        while (account_id := flight.next_partition()) is not None:
+            try:
+                _, response = flight.take()
+            except PartitionRefusedError as refusal:
+                found[str(account_id)] = refusal
+                continue
+            found[str(account_id)] = [{**row, "account_id": account_id} for row in self.parse_response(response)]
+        return found
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
-        yield from self.tap.report_fields(self.report, context["account_id"])
+        rows = self.lookups.report_fields(self.report, context["account_id"])
+        if isinstance(rows, PartitionRefusedError):
+            self.set_aside(context["account_id"], rows)
+            return
+        yield from rows
 
     @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
@@ -141,7 +160,7 @@ BUILT_IN_REPORTS = (
 
 
 @dataclasses.dataclass(frozen=True)
-class _PartitionQuery:
+class PartitionQuery:
     """The request parameters fixed for one account's run."""
 
     account_id: str
@@ -150,8 +169,23 @@ class _PartitionQuery:
     metrics: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True)
+class PartitionPlan:
+    """One account's report days and windows for this run."""
+
+    query: PartitionQuery
+    first: dt.date
+    end: dt.date
+    windows: list[Window]
+    bookmark: str | None
+
+
 class ReportStream(AccountPartitionedStream):
-    """A report queried per account in date windows; incremental on the period start ``datetime``."""
+    """A report queried per account in date windows; incremental on the period start ``datetime``.
+
+    Every account's windows are laid out as one queue of requests, sent up to ``max_concurrent_requests`` at a
+    time (inflight.py) and answered in order, so each account's rows still come in period order.
+    """
 
     http_method = "POST"
     replication_key = "datetime"
@@ -165,66 +199,98 @@ class ReportStream(AccountPartitionedStream):
     # per-value conformance pass would only cost time (it was 40% of a large sync's CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: TapRokt, definition: ReportDefinition, schema: dict) -> None:
+    def __init__(self, tap: Tap, lookups: RoktLookups, definition: ReportDefinition, schema: dict) -> None:
         slash = "/" if definition.report == "campaigns" else ""  # the documented paths
-        super().__init__(tap, name=definition.name, schema=schema, path=f"/v1/query/accounts/{{account_id}}/{definition.report}{slash}")
+        super().__init__(
+            tap, lookups, name=definition.name, schema=schema, path=f"/v1/query/accounts/{{account_id}}/{definition.report}{slash}"
+        )
         self.definition = definition
         self.primary_keys = ["account_id", "datetime", *definition.dimensions]
         self.checkpoints = Checkpoints(self, tap)
-        self._windows: list[Window] = []
-        self._query: _PartitionQuery | None = None
-        self._paginator: WindowPaginator | None = None
+        self._plans: dict[str, PartitionPlan | PartitionRefusedError] = {}
+        self._flight: InFlight[ReportRequest] | None = None
 
     # ------------------------------------------------------------------ planning
+
+    def _plan(self, account: dict) -> PartitionPlan | PartitionRefusedError:
+        """An account's report days (from its own bookmark, or start_date) and windows; or the refusal of its help."""
+        context = {"account_id": account["accountId"]}
+        metrics = self.definition.metrics or self.lookups.metric_slugs(self.definition.report, account["accountId"])
+        if isinstance(metrics, PartitionRefusedError):
+            return metrics
+        timezone = self.config.get("timezone") or account["accountTimezone"]
+        start = setting_day(self.config["start_date"])
+        end = end_day(self.config.get("end_date"), ZoneInfo(timezone))
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        first = first_period_day(start, first_day(start, bookmark, self.config["lookback_window_days"]), self.definition.interval)
+        query = PartitionQuery(
+            account_id=account["accountId"],
+            timezone=timezone,
+            currency_code=self.config.get("currency_code") or account["accountCurrencyCode"],
+            metrics=metrics,
+        )
+        windows = plan_windows(first, end, self.definition.interval, self.config["report_window_days"])
+        return PartitionPlan(query, first, end, windows, bookmark)
+
+    def _jobs(self) -> Iterator[Job[ReportRequest]]:
+        """Every account's windows, in the order the SDK syncs the accounts (planned as the queue reaches them)."""
+        for account in self.lookups.accounts:
+            plan = self._plans[account["accountId"]] = self._plan(account)
+            if isinstance(plan, PartitionPlan):
+                context = {"account_id": account["accountId"]}
+                yield from (Job(account["accountId"], context, ReportRequest(plan.query, window)) for window in plan.windows)
+
+    # ------------------------------------------------------------------ one account
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
-        account = self.tap.account(context["account_id"])
-        timezone = self.config.get("timezone") or account["accountTimezone"]
-        start = setting_day(self.config["start_date"])
-        end = end_day(self.config.get("end_date"), ZoneInfo(timezone))
-        lookback = self.config["lookback_window_days"]
-        first = first_period_day(
-            start, first_day(start, self.get_starting_replication_key_value(context), lookback), self.definition.interval
-        )
-        self._windows = plan_windows(first, end, self.definition.interval, self.config["report_window_days"])
-        bookmark = self.get_context_state(context).get("replication_key_value")
+        account_id = context["account_id"]
+        if self._flight is None:
+            self._flight = self.in_flight(self._jobs())
+        flight = self._flight
+        flight.next_partition()  # the queue has reached this account: it is planned
+        plan = self._plans[account_id]
+        if isinstance(plan, PartitionRefusedError):
+            self.set_aside(account_id, plan)
+            return
         self.logger.info(
             "%s: account %s, report days %s (%s), %d window(s)%s",
             self.name,
-            account["accountId"],
-            day_span(first, end),
-            timezone,
-            len(self._windows),
-            f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
+            account_id,
+            day_span(plan.first, plan.end),
+            plan.query.timezone,
+            len(plan.windows),
+            f", re-reading from bookmark {str(plan.bookmark)[:10]} minus {self.config['lookback_window_days']} day(s)"
+            if plan.bookmark
+            else "",
         )
-        self.checkpoints.start_partition(f"account {account['accountId']}", len(self._windows))
-        if not self._windows:
-            return
-        self._query = _PartitionQuery(
-            account_id=account["accountId"],
-            timezone=timezone,
-            currency_code=self.config.get("currency_code") or account["accountCurrencyCode"],
-            metrics=self.definition.metrics or self.tap.metric_slugs(self.definition.report, account["accountId"]),
-        )
-        yield from super().get_records(context)
+        self.checkpoints.start_partition(f"account {account_id}", len(plan.windows))
+        try:
+            while flight.next_partition() == account_id:
+                try:
+                    job, response = flight.take()
+                except PartitionRefusedError as refusal:
+                    flight.drop(account_id)
+                    self.set_aside(account_id, refusal)
+                    return
+                yield from self._window_rows(job, response)
+        except Exception:
+            flight.close()
+            self.request_pool.shutdown()
+            raise
 
     @override
-    def get_new_paginator(self) -> WindowPaginator:
-        self._paginator = WindowPaginator(self._windows)
-        return self._paginator
-
-    @override
-    def prepare_request_payload(self, context: Context | None, next_page_token: Window | None) -> dict:
-        assert self._query is not None and next_page_token is not None
+    def prepare_request_payload(self, context: Context | None, next_page_token: ReportRequest | None) -> dict:
+        assert next_page_token is not None
+        query, window = next_page_token.query, next_page_token.window
         body: dict[str, t.Any] = {
-            "timezoneVariation": self._query.timezone,
-            "currencyCode": self._query.currency_code,
+            "timezoneVariation": query.timezone,
+            "currencyCode": query.currency_code,
             "interval": self.definition.interval,
-            "startDate": next_page_token.start.isoformat(),
-            "endDate": next_page_token.end.isoformat(),
-            "metrics": list(self._query.metrics),
+            "startDate": window.start.isoformat(),
+            "endDate": window.end.isoformat(),
+            "metrics": list(query.metrics),
             "limit": self.config["report_row_limit"],
         }
         if self.definition.dimensions:
@@ -235,36 +301,32 @@ class ReportStream(AccountPartitionedStream):
 
     # ------------------------------------------------------------------ parsing
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        assert self._query is not None and self._paginator is not None
-        window = self._paginator.current_value
-        rows = self._report_rows(response, window)
+    def _window_rows(self, job: Job[ReportRequest], response: requests.Response) -> t.Iterable[dict]:
+        """One window's rows, stamped and in period order, then its checkpoint; or its halves asked for next."""
+        assert self._flight is not None
+        query, window = job.token.query, job.token.window
+        rows = self._report_rows(response, query, window)
         limit = self.config["report_row_limit"]
         if len(rows) >= limit:
             # No pagination and no total: a full answer may be a cut one. Ask again in halves.
             halves = window.split()
             if halves is None:
                 msg = (
-                    f"Rokt {self.name} for account {self._query.account_id}, window {window}: the answer has "
+                    f"Rokt {self.name} for account {query.account_id}, window {window}: the answer has "
                     f"{len(rows)} rows, the report_row_limit, for a single period, so it may be truncated. "
                     f"Raise report_row_limit (or use fewer dimensions)."
                 )
                 raise FatalAPIError(msg)
             self.logger.info("%s: window %s reached %d rows, splitting it in two", self.name, window, limit)
-            self._paginator.split_current(halves)
+            self._flight.put_first(Job(job.partition, job.context, ReportRequest(query, half)) for half in halves)
             return
-        stamp = {
-            "account_id": self._query.account_id,
-            "timezone": self._query.timezone,
-            "currency_code": self._query.currency_code,
-        }
+        stamp = {"account_id": query.account_id, "timezone": query.timezone, "currency_code": query.currency_code}
         rows.sort(key=operator.itemgetter("datetime"))
         for row in rows:
             row.update(stamp)
             yield row
         last_period = f"{window.periods[-1][0].isoformat()}T00:00:00Z"  # the API's datetime of a period start
-        self.checkpoints.window_done({"account_id": self._query.account_id}, day_span(window.start, window.end), len(rows), last_period)
+        self.checkpoints.window_done({"account_id": query.account_id}, day_span(window.start, window.end), len(rows), last_period)
 
     @override
     def log_sync_costs(self) -> None:
@@ -272,10 +334,9 @@ class ReportStream(AccountPartitionedStream):
         if self.checkpoints.totals.windows:
             self.logger.info("%s", self.checkpoints.summary(self.requests_sent, self.retries))
 
-    def _report_rows(self, response: requests.Response, window: Window) -> list[dict]:
+    def _report_rows(self, response: requests.Response, query: PartitionQuery, window: Window) -> list[dict]:
         """The ``data`` rows of an answer, checked: a JSON object, periods inside the window, numeric metrics."""
-        assert self._query is not None
-        where = f"Rokt {self.name} for account {self._query.account_id}, window {window}"
+        where = f"Rokt {self.name} for account {query.account_id}, window {window}"
         body = self.answer(response)
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list):
@@ -287,7 +348,7 @@ class ReportStream(AccountPartitionedStream):
             period = row.get("datetime") if isinstance(row, dict) else None
             if not isinstance(period, str) or not first <= period[:10] < end:
                 raise FatalAPIError(f"{where}: a row's datetime {period!r} is outside the window")
-            for metric in self._query.metrics:
+            for metric in query.metrics:
                 if type(row.get(metric)) not in _NUMBER_TYPES:
                     raise FatalAPIError(f"{where}: metric {metric!r} is not a number: {row[metric]!r}")
         return rows

@@ -14,6 +14,8 @@ from typing_extensions import override
 from . import schemas, streams
 from .auth import RoktAuthenticator
 from .cli import OneLineErrorCommand
+from .isolation import PartitionRefusedError
+from .lookups import HelpRows, RoktLookups
 from .settings import CheckedSettingsTap, timezone_error
 from .windows import INTERVALS
 from .writer import CheckpointFlushingWriter
@@ -106,6 +108,16 @@ class TapRokt(CheckedSettingsTap):
             description="Extra report streams: {name, report, dimensions, metrics, dimension_filters, interval}",
         ),
         th.Property(
+            "max_concurrent_requests",
+            th.IntegerType(minimum=1, maximum=32),
+            title="Requests in flight",
+            default=4,
+            description=(
+                "API requests a stream keeps in flight at once (every account's report windows and help listings);"
+                " 1 makes them one after another"
+            ),
+        ),
+        th.Property(
             "report_window_days",
             th.IntegerType(minimum=1),
             title="Report window (days)",
@@ -130,10 +142,6 @@ class TapRokt(CheckedSettingsTap):
         ),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self._report_fields: dict[tuple[str, str], list[dict]] = {}  # (report, account id) -> help rows
-        super().__init__(*args, **kwargs)
-
     @classmethod
     @override
     def get_singer_command(cls) -> click.Command:
@@ -149,42 +157,24 @@ class TapRokt(CheckedSettingsTap):
         errors += _report_definition_errors(config.get("reports") or [])
         return errors
 
-    # ------------------------------------------------------------------ API lookups shared by the streams
+    # ------------------------------------------------------------------ what the streams share
 
     @cached_property
-    def authenticator(self) -> RoktAuthenticator:
-        return RoktAuthenticator(
+    def lookups(self) -> RoktLookups:
+        """The token, the requests in flight, the accounts and their help listings, shared by every stream."""
+        authenticator = RoktAuthenticator(
             app_id=self.config["app_id"],
             app_secret=self.config["app_secret"],
             auth_endpoint=f"{str(self.config['api_url']).rstrip('/')}/auth/oauth2/token",
         )
+        return RoktLookups(self.config, authenticator, self._load_accounts, self._load_report_fields)
 
-    @cached_property
-    def accounts(self) -> list[dict]:
-        """The accounts to extract: ``account_ids`` (checked against what the credentials see), or all."""
-        visible = streams.AccountsStream(self).fetch()
-        wanted = self.config.get("account_ids")
-        if not wanted:
-            return visible
-        by_id = {account["accountId"]: account for account in visible}
-        unknown = [account_id for account_id in wanted if account_id not in by_id]
-        if unknown:
-            msg = f"account_ids: {', '.join(unknown)} not among the accounts these credentials can see ({', '.join(by_id) or 'none'})"
-            raise ConfigValidationError(msg, errors=[msg])
-        return [by_id[account_id] for account_id in wanted]
+    def _load_accounts(self) -> list[dict]:
+        return streams.AccountsStream(self, self.lookups).fetch()
 
-    def account(self, account_id: str) -> dict:
-        return next(account for account in self.accounts if account["accountId"] == account_id)
-
-    def report_fields(self, report: str, account_id: str) -> list[dict]:
-        """An account's help rows for ``report`` (campaigns | transactions), fetched once per run."""
-        if (report, account_id) not in self._report_fields:
-            stream_class = streams.CampaignReportFieldsStream if report == "campaigns" else streams.TransactionReportFieldsStream
-            self._report_fields[report, account_id] = stream_class(self).fetch(account_id)
-        return self._report_fields[report, account_id]
-
-    def metric_slugs(self, report: str, account_id: str) -> tuple[str, ...]:
-        return tuple(row["slug"] for row in self.report_fields(report, account_id) if row["kind"] == "metric")
+    def _load_report_fields(self, report: str, account_ids: t.Sequence[str]) -> dict[str, HelpRows]:
+        stream_class = streams.CampaignReportFieldsStream if report == "campaigns" else streams.TransactionReportFieldsStream
+        return stream_class(self, self.lookups).fetch_all(account_ids)
 
     # ------------------------------------------------------------------ streams
 
@@ -193,11 +183,11 @@ class TapRokt(CheckedSettingsTap):
         definitions = list(streams.BUILT_IN_REPORTS)
         definitions += [streams.ReportDefinition.from_setting(item) for item in self.config.get("reports") or []]
         found: list[streams.RoktStream] = [
-            streams.AccountsStream(self),
-            streams.CampaignReportFieldsStream(self),
-            streams.TransactionReportFieldsStream(self),
+            streams.AccountsStream(self, self.lookups),
+            streams.CampaignReportFieldsStream(self, self.lookups),
+            streams.TransactionReportFieldsStream(self, self.lookups),
         ]
-        found += [streams.ReportStream(self, definition, self._report_schema(definition)) for definition in definitions]
+        found += [streams.ReportStream(self, self.lookups, definition, self._report_schema(definition)) for definition in definitions]
         return found
 
     def _report_schema(self, definition: streams.ReportDefinition) -> dict:
@@ -205,8 +195,12 @@ class TapRokt(CheckedSettingsTap):
         an unknown slug fails with the valid ones."""
         dimensions: dict[str, str] = {}
         metrics: dict[str, str] = {}
-        for account in self.accounts:
-            offered = {(row["kind"], row["slug"]): row["type"] for row in self.report_fields(definition.report, account["accountId"])}
+        for account in self.lookups.accounts:
+            rows = self.lookups.report_fields(definition.report, account["accountId"])
+            if isinstance(rows, PartitionRefusedError):
+                self._warn_refused(definition, account["accountId"], rows)
+                continue
+            offered = {(row["kind"], row["slug"]): row["type"] for row in rows}
             valid = {kind: sorted(slug for k, slug in offered if k == kind) for kind in ("dimension", "metric")}
             asked = {
                 "dimension": list(definition.dimensions) + list(definition.dimension_filters),
@@ -223,6 +217,23 @@ class TapRokt(CheckedSettingsTap):
             dimensions.update({slug: offered[("dimension", slug)] for slug in definition.dimensions})
             metrics.update({slug: offered[("metric", slug)] for slug in asked["metric"]})
         return schemas.report_schema(dimensions, metrics)
+
+    @cached_property
+    def _warned_refusals(self) -> set[tuple[str, str]]:
+        return set()
+
+    def _warn_refused(self, definition: streams.ReportDefinition, account_id: str, refusal: PartitionRefusedError) -> None:
+        """An account whose help the API refuses is left out of the schema (a sync sets its reports aside)."""
+        if (definition.report, account_id) in self._warned_refusals:
+            return  # each custom report on the same listing would say it again
+        self._warned_refusals.add((definition.report, account_id))
+        self.logger.warning(
+            "account %s: its %s report fields are left out of the catalog and a sync sets its reports aside: %s; "
+            "leave it out with account_ids, or restore access",
+            account_id,
+            definition.report,
+            refusal,
+        )
 
 
 def _report_definition_errors(definitions: list[dict]) -> list[str]:

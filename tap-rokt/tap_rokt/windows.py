@@ -7,16 +7,9 @@ periods of the report ``interval`` and grouped into windows of at most
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
 import typing as t
-
-from singer_sdk.pagination import BaseAPIPaginator
-from typing_extensions import override
-
-if t.TYPE_CHECKING:
-    import requests
 
 INTERVALS = ("day", "week", "month", "year")
 
@@ -95,25 +88,9 @@ def plan_windows(first: dt.date, end: dt.date, interval: str, max_days: int) -> 
     return windows
 
 
-class WindowPaginator(BaseAPIPaginator[Window]):
-    """Walks a partition's report windows as the SDK walks pages.
+@dataclasses.dataclass(frozen=True)
+class ReportRequest:
+    """One report request of a partition: the query fixed for its run (``streams.PartitionQuery``) and a window."""
 
-    The Query API has no pagination, so a stream's "pages" are its date windows. When an answer
-    may have been cut at the row limit, the stream calls :meth:`split_current` instead of emitting
-    it, and the two halves are requested next.
-    """
-
-    def __init__(self, windows: t.Sequence[Window]) -> None:
-        super().__init__(windows[0])
-        self._queue = collections.deque(windows[1:])
-
-    def split_current(self, halves: tuple[Window, Window]) -> None:
-        self._queue.extendleft(reversed(halves))
-
-    @override
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        return True  # a window without rows (or one being split) is no reason to stop
-
-    @override
-    def get_next(self, response: requests.Response) -> Window | None:
-        return self._queue.popleft() if self._queue else None
+    query: t.Any
+    window: Window

@@ -10,9 +10,9 @@ import requests
 from rokt_support import ACCOUNT_IDS
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from tap_rokt import schemas
-from tap_rokt.streams import ReportDefinition, ReportStream
+from tap_rokt.streams import PartitionQuery, ReportDefinition, ReportStream
 from tap_rokt.tap import TapRokt
-from tap_rokt.windows import Window, WindowPaginator
+from tap_rokt.windows import ReportRequest, Window
 
 USD_ACCOUNT = ACCOUNT_IDS[0]
 
@@ -39,10 +39,10 @@ def campaign_stream(tap) -> ReportStream:
 
 
 def test_request_body_for_a_window(tap, campaign_stream):
-    records = list(campaign_stream.get_records({"account_id": USD_ACCOUNT}))  # plans windows, sets the query
-    assert records
+    plan = campaign_stream._plan(tap.lookups.account(USD_ACCOUNT))
+    assert isinstance(plan.query, PartitionQuery)
     window = Window(((dt.date(2025, 3, 1), dt.date(2025, 3, 2)), (dt.date(2025, 3, 2), dt.date(2025, 3, 3))))
-    body = campaign_stream.prepare_request_payload({"account_id": USD_ACCOUNT}, window)
+    body = campaign_stream.prepare_request_payload({"account_id": USD_ACCOUNT}, ReportRequest(plan.query, window))
     assert body == {
         "timezoneVariation": "America/New_York",
         "currencyCode": "USD",
@@ -66,8 +66,8 @@ def test_custom_report_body_carries_filters_and_interval(config):
     }
     tap = TapRokt(config={**config, "reports": [report], "currency_code": "EUR"})
     stream = tap.streams["weekly"]
-    list(stream.get_records({"account_id": USD_ACCOUNT}))
-    body = stream.prepare_request_payload({}, Window(((dt.date(2025, 3, 3), dt.date(2025, 3, 10)),)))
+    plan = stream._plan(tap.lookups.account(USD_ACCOUNT))
+    body = stream.prepare_request_payload({}, ReportRequest(plan.query, Window(((dt.date(2025, 3, 3), dt.date(2025, 3, 10)),))))
     assert body["interval"] == "week"
     assert body["dimensionFilters"] == {"page_type": ["confirmation"]}
     assert body["metrics"] == ["transactions"] and body["dimensions"] == ["device"]
@@ -109,18 +109,11 @@ def test_wait_generator_prefers_retry_after(campaign_stream):
     assert waits.send(RetriableAPIError("x", _response(401))) == 0.0
 
 
-def test_window_paginator_walks_windows_and_splits():
+def test_window_splits_in_halves():
     days = [(dt.date(2025, 3, d), dt.date(2025, 3, d + 1)) for d in range(1, 5)]
-    paginator = WindowPaginator([Window(tuple(days[:2])), Window(tuple(days[2:]))])
-    paginator.split_current(paginator.current_value.split())
-    paginator.advance(None)
-    assert paginator.current_value == Window(tuple(days[:1]))
-    paginator.advance(None)
-    assert paginator.current_value == Window(tuple(days[1:2]))
-    paginator.advance(None)
-    assert paginator.current_value == Window(tuple(days[2:]))
-    paginator.advance(None)
-    assert paginator.finished
+    halves = Window(tuple(days)).split()
+    assert halves == (Window(tuple(days[:2])), Window(tuple(days[2:])))
+    assert Window(tuple(days[:1])).split() is None
 
 
 def test_report_schema_types_from_help():

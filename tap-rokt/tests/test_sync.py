@@ -171,7 +171,7 @@ def test_short_lived_tokens_are_renewed_before_expiry(emulator, config):
     # inside the 0.6 s to spare) make the run outlive the first token.
     emulator.tokens.ttl_seconds = 1.5
     emulator.faults.add("slow", delay=0.3, path=r"/campaigns/$", times=4)
-    run = run_tap("tap-rokt", config)
+    run = run_tap("tap-rokt", {**config, "max_concurrent_requests": 1})  # the slow answers one after another
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(emulator.calls(r"/auth/oauth2/token")) >= 2
     assert not [c for c in emulator.calls() if c.status == 401]
