@@ -43,7 +43,7 @@ class PersonalAccessTokenAuthenticator(APIAuthenticatorBase):
         self.auth_params = {"apikey": api_key}
         self.auth_headers = {"Authorization": f"Token {token}"}
 
-    def renew_after_rejection(self) -> str | None:
+    def renew_after_rejection(self, rejected: str | None) -> str | None:
         return "check personal_access_token and api_key"
 
     def note_accepted(self) -> None:

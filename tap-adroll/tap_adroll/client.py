@@ -12,14 +12,17 @@ from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
 from .cli import api_error_text
+from .isolation import SET_ASIDE, SetAside
 from .retries import MAX_TRIES, MAX_WAIT_SECONDS, RetryingStream, retry_after_seconds
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk import Tap
     from singer_sdk.pagination import BaseAPIPaginator
 
     from .auth import AdRollOAuthAuthenticator, PersonalAccessTokenAuthenticator
-    from .tap import TapAdRoll
+    from .inflight import RequestPool
+    from .lookups import AdRollLookups
 
 API_PREFIX = "/api/v1"
 # Answers are decoded with msgspec (several times faster than response.json()), fractions as Decimal.
@@ -33,9 +36,10 @@ class QuotaExhaustedError(FatalAPIError):
 class AdRollStream(RetryingStream):
     """A stream of the AdRoll CRUD API v1: every answer is ``{"results": ...}``."""
 
-    def __init__(self, tap: TapAdRoll, **kwargs: t.Any) -> None:
+    def __init__(self, tap: Tap, lookups: AdRollLookups, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.tap = tap
+        self.lookups = lookups
 
     @property
     @override
@@ -45,7 +49,16 @@ class AdRollStream(RetryingStream):
     @property
     @override
     def authenticator(self) -> PersonalAccessTokenAuthenticator | AdRollOAuthAuthenticator:
-        return self.tap.authenticator  # one for the whole run, shared by every stream: refresh tokens are single-use
+        return self.lookups.authenticator  # one for the whole run, shared by every stream: refresh tokens are single-use
+
+    @property
+    @override
+    def request_pool(self) -> RequestPool:
+        return self.lookups.pool
+
+    def set_aside(self, advertisable_eid: str, refusal: FatalAPIError) -> None:
+        """The API refused this advertisable (isolation.py): the stream goes on without it."""
+        SET_ASIDE.add(SetAside(self.name, f"advertisable {advertisable_eid}", str(refusal), "advertisable_eids"), self.logger)
 
     @property
     @override
@@ -70,7 +83,7 @@ class AdRollStream(RetryingStream):
     @override
     def count_request(self) -> None:
         super().count_request()
-        self.tap.count_request(self.name)  # the run's total, lookups made by the tap included
+        self.lookups.count_request(self.name)  # the run's total, lookups made by the tap included
 
     @override
     def gave_up(self, what: str, exc: BaseException) -> FatalAPIError:
@@ -115,7 +128,7 @@ class AdRollStream(RetryingStream):
     def log_sync_costs(self) -> None:
         super().log_sync_costs()
         if self is list(self.tap.streams.values())[-1]:  # the SDK logs every stream's costs in order: the last ends the run
-            self.tap.log_request_counts()
+            self.lookups.log_request_counts(self.logger)
 
 
 def _report_day(query: str) -> str:

@@ -13,8 +13,10 @@ from typing_extensions import override
 from . import schemas
 from .checkpoints import Checkpoints
 from .client import AdRollStream
+from .inflight import InFlight, Job
+from .isolation import SET_ASIDE, PartitionRefusedError
 from .report_days import day_span, end_day, first_day, setting_day
-from .windows import Window, WindowPaginator, api_date, day_start, plan_windows
+from .windows import Window, api_date, day_start, plan_windows
 
 #: Report metrics: numbers (counts as integers, money and rates as decimals) or null.
 METRICS = ("impressions", "clicks", "prospects", "cost", "cpc", "cpm", "ctr")
@@ -22,10 +24,13 @@ METRICS = ("impressions", "clicks", "prospects", "cost", "cpc", "cpm", "ctr")
 _NUMBER_TYPES = frozenset({int, Decimal, type(None)})
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from .tap import TapAdRoll
+    from .lookups import AdRollLookups
 
 
 class OrganizationStream(AdRollStream):
@@ -48,7 +53,7 @@ class OrganizationStream(AdRollStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield self.tap.organization  # fetched once per run
+        yield self.lookups.organization  # fetched once per run
 
 
 class AdvertisablesStream(AdRollStream):
@@ -70,7 +75,7 @@ class AdvertisablesStream(AdRollStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self.tap.advertisables  # fetched once per run
+        yield from self.lookups.advertisables  # fetched once per run
 
     @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -78,7 +83,12 @@ class AdvertisablesStream(AdRollStream):
 
 
 class AdvertisableChildStream(AdRollStream):
-    """An entity list read per advertisable; each record carries ``advertisable_eid``."""
+    """An entity list read per advertisable; each record carries ``advertisable_eid``.
+
+    Every advertisable's calls are laid out as one queue, sent up to ``max_concurrent_requests`` at a time
+    (inflight.py) and answered in advertisable order: the SDK syncs the advertisables one after another, and
+    their answers are already there. An advertisable the API refuses (403, 404) is set aside (isolation.py).
+    """
 
     parent_stream_type = AdvertisablesStream
     primary_keys = ("eid",)
@@ -87,14 +97,38 @@ class AdvertisableChildStream(AdRollStream):
     #: Calls made per advertisable: extra query parameters of each (active and inactive, where the API filters).
     variants: t.ClassVar[tuple[dict[str, str], ...]] = ({},)
 
+    def __init__(self, tap: Tap, lookups: AdRollLookups) -> None:
+        super().__init__(tap, lookups)
+        self._flight: InFlight[None] | None = None
+
+    def _jobs(self) -> Iterator[Job[None]]:
+        for eid in (advertisable["eid"] for advertisable in self.lookups.advertisables):
+            yield from (Job(eid, {"advertisable_eid": eid, "_variant": variant}, None) for variant in self.variants)
+
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        eid = context["advertisable_eid"]
+        if self._flight is None:
+            self._flight = self.in_flight(self._jobs())
+        flight = self._flight
         seen: set[str] = set()
-        for variant in self.variants:
-            for record in self.request_records({**(context or {}), "_variant": variant}):
-                if record["eid"] not in seen:  # one record per entity, whatever the calls overlap
-                    seen.add(record["eid"])
-                    yield record
+        try:
+            while flight.next_partition() == eid:
+                try:
+                    _, response = flight.take()
+                except PartitionRefusedError as refusal:
+                    flight.drop(eid)
+                    self.set_aside(eid, refusal)
+                    return
+                for record in self.parse_response(response):
+                    if record["eid"] not in seen:  # one record per entity, whatever the calls overlap
+                        seen.add(record["eid"])
+                        yield record
+        except Exception:
+            flight.close()
+            self.request_pool.shutdown()
+            raise
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -143,11 +177,14 @@ class SegmentsStream(AdvertisableChildStream):
 
 
 class ReportStream(AdRollStream):
-    """A ``report/<kind>`` entity report: one request per day for every extracted advertisable at once.
+    """A ``report/<kind>`` entity report: one request per day for every advertisable that needs the day.
 
-    One partition (and one bookmark) per organization. Days are requested in order and a day's rows are
-    emitted together, so the bookmark advances day by day and an interrupted run resumes at the last
-    complete day; lookback re-reads go back before the bookmark, hence no sort check.
+    One bookmark per advertisable (partition ``{"advertisable_eid": ...}``): a day is asked for the advertisables
+    whose own bookmark minus the lookback (or ``start_date``, for one added since the last run) reaches it, so
+    an advertisable added later gets its whole history while the others re-read only their lookback, in the
+    same one request a day. The report rows do not say their advertisable, so the SDK syncs the stream as one
+    context, days in order; when a day's rows are all emitted, every advertisable it was asked for is bookmarked
+    at it (checkpoints.py). Lookback re-reads go back before the bookmark, hence no sort check.
     """
 
     primary_keys = ("eid", "date")
@@ -161,48 +198,64 @@ class ReportStream(AdRollStream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     kind: t.ClassVar[str]
 
-    def __init__(self, tap: TapAdRoll) -> None:
-        super().__init__(tap)
+    def __init__(self, tap: Tap, lookups: AdRollLookups) -> None:
+        super().__init__(tap, lookups)
         self.checkpoints = Checkpoints(self, tap)
-        self._windows: list[Window] = []
-        self._paginator: WindowPaginator | None = None
-        self._advertisable_eids: list[str] = []
-        self._context: Context | None = None
 
     @property
     @override
-    def partitions(self) -> list[dict]:
-        return [{"organization_eid": self.tap.organization_eid}]
+    def partitions(self) -> list[dict] | None:
+        return None  # one context: each request covers several advertisables (bookmarked one by one, see above)
+
+    def bookmarks(self, eids: list[str]) -> dict[str, str | None]:
+        """Each advertisable's own bookmark. State written before bookmarks were kept per advertisable has one
+        per organization: it stands for every advertisable of the first run that reads it."""
+        partitions = self.stream_state.get("partitions", [])
+        own = {
+            p["context"]["advertisable_eid"]: p["replication_key_value"]
+            for p in partitions
+            if "advertisable_eid" in p.get("context", {}) and p.get("replication_key_value")
+        }
+        legacy = [p.get("replication_key_value") for p in partitions if "organization_eid" in p.get("context", {})]
+        organization = legacy[0] if legacy and not own else None
+        return {eid: own.get(eid, organization) for eid in eids}
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
+        # Advertisables another stream set aside (the API refused their listings) are left out, bookmarks kept.
+        eids = [eid for eid in self.lookups.advertisable_eids if not SET_ASIDE.is_refused(f"advertisable {eid}")]
         start = setting_day(self.config["start_date"])
         end = end_day(self.config.get("end_date"), dt.UTC)  # AdRoll report days are UTC days
         lookback = self.config["lookback_window_days"]
-        first = first_day(start, self.get_starting_replication_key_value(context), lookback)
-        self._windows = plan_windows(first, end)
-        self._advertisable_eids = self.tap.advertisable_eids
-        self._context = context
-        bookmark = self.get_context_state(context).get("replication_key_value")
+        bookmarks = self.bookmarks(eids)
+        firsts = {eid: first_day(start, bookmarks[eid], lookback) for eid in eids}
+        windows = plan_windows(firsts, end)
         self.logger.info(
-            "%s: organization %s, report days %s (UTC), %d window(s) of one day for %d advertisable(s)%s",
+            "%s: organization %s, report days %s (UTC), %d window(s) of one day for %d advertisable(s)",
             self.name,
-            context["organization_eid"],
-            day_span(first, end),
-            len(self._windows),
-            len(self._advertisable_eids),
-            f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
+            self.lookups.organization_eid,
+            day_span(min(firsts.values(), default=end), end),
+            len(windows),
+            len(eids),
         )
-        self.checkpoints.start_partition(f"organization {context['organization_eid']}", len(self._windows))
-        if not self._windows or not self._advertisable_eids:
-            return
-        yield from super().get_records(context)
-
-    @override
-    def get_new_paginator(self) -> WindowPaginator:
-        self._paginator = WindowPaginator(self._windows)
-        return self._paginator
+        for eid in eids:
+            self.logger.info(
+                "%s: advertisable %s, report days %s%s",
+                self.name,
+                eid,
+                day_span(firsts[eid], end),
+                f", re-reading from bookmark {str(bookmarks[eid])[:10]} minus {lookback} day(s)" if bookmarks[eid] else ", from start_date",
+            )
+        self.checkpoints.start_partition(f"organization {self.lookups.organization_eid}", len(windows))
+        flight = self.in_flight(Job("organization", None, window) for window in windows)
+        try:
+            while flight.next_partition() is not None:
+                job, response = flight.take()
+                yield from self._day_rows(job.token, response)
+        except Exception:
+            flight.close()
+            self.request_pool.shutdown()
+            raise
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Window | None) -> dict[str, t.Any]:
@@ -213,22 +266,21 @@ class ReportStream(AdRollStream):
             "start_date": day,
             "end_date": day,
             "currency": self.config["currency"],
-            "advertisables": ",".join(self._advertisable_eids),
+            "advertisables": ",".join(next_page_token.advertisables),
         }
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        assert self._paginator is not None
-        window = self._paginator.current_value
+    def _day_rows(self, window: Window, response: requests.Response) -> t.Iterable[dict]:
+        """A day's rows, checked whole before any is emitted, stamped; then every advertisable asked is bookmarked."""
         rows = self.answer(response)
         if not isinstance(rows, list):
             raise FatalAPIError(f"{self.describe_request(response.request)} failed: 'results' is not a list: {str(rows)[:120]!r}")
-        self._check_rows(rows, response)  # the whole day, before any of it is emitted
-        stamp = {"date": day_start(window.start), "currency": self.config["currency"]}
+        self._check_rows(rows, response, window)
+        stamp = {"date": day_start(window.start), "currency": self.config["currency"], "organization_eid": self.lookups.organization_eid}
         for row in rows:
             row.update(stamp)
             yield row
-        self.checkpoints.window_done(self._context, str(window), len(rows), day_start(window.start))
+        covered = [{"advertisable_eid": eid} for eid in window.advertisables]
+        self.checkpoints.window_done(None, str(window), len(rows), day_start(window.start), covered)
 
     @override
     def log_sync_costs(self) -> None:
@@ -236,7 +288,7 @@ class ReportStream(AdRollStream):
             self.logger.info("%s", self.checkpoints.summary(self.requests_sent, self.retries))
         super().log_sync_costs()
 
-    def _check_rows(self, rows: list, response: requests.Response) -> None:
+    def _check_rows(self, rows: list, response: requests.Response, window: Window) -> None:
         """Fail on an answer that breaks the documented shape rather than load it: rows are objects with an
         ``eid``, metrics are numbers (or null), and advertisable rows are the advertisables asked for."""
         where = self.describe_request(response.request)
@@ -246,7 +298,7 @@ class ReportStream(AdRollStream):
             for metric in METRICS:
                 if type(row.get(metric)) not in _NUMBER_TYPES:
                     raise FatalAPIError(f"{where} failed: row {row['eid']}: metric {metric!r} is not a number: {row[metric]!r}")
-            if self.kind == "advertisable" and row["eid"] not in self._advertisable_eids:
+            if self.kind == "advertisable" and row["eid"] not in window.advertisables:
                 raise FatalAPIError(f"{where} failed: row {row['eid']} is outside the window: not among the advertisables asked for")
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import collections
 import re
 import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from typing_extensions import override
 
 from . import streams
 from .auth import AdRollOAuthAuthenticator, PersonalAccessTokenAuthenticator
 from .cli import OneLineErrorCommand
+from .lookups import AdRollLookups
 from .settings import CheckedSettingsTap
 from .writer import CheckpointFlushingWriter
 
@@ -134,6 +133,16 @@ class TapAdRoll(CheckedSettingsTap):
             description="Advertisables to extract (default: every advertisable of the organization)",
         ),
         th.Property(
+            "max_concurrent_requests",
+            th.IntegerType(minimum=1, maximum=32),
+            title="Requests in flight",
+            default=4,
+            description=(
+                "API requests a stream keeps in flight at once (the report days and every advertisable's listings);"
+                " 1 makes them one after another. Never more requests in all: the day's quota counts the same"
+            ),
+        ),
+        th.Property(
             "currency",
             th.StringType,
             default="USD",
@@ -141,10 +150,6 @@ class TapAdRoll(CheckedSettingsTap):
             description="ISO 4217 currency of money in reports, sent as currency on report requests",
         ),
     ).to_dict()
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self.request_counts: collections.Counter[str] = collections.Counter()
-        super().__init__(*args, **kwargs)
 
     @classmethod
     @override
@@ -168,10 +173,19 @@ class TapAdRoll(CheckedSettingsTap):
             errors.append(f"api_url: {config['api_url']!r} is not an http(s) URL")
         return errors
 
-    # ------------------------------------------------------------------ shared by the streams
+    # ------------------------------------------------------------------ what the streams share
 
     @cached_property
-    def authenticator(self) -> PersonalAccessTokenAuthenticator | AdRollOAuthAuthenticator:
+    def lookups(self) -> AdRollLookups:
+        """The credentials, the requests in flight, the organization and its advertisables, shared by every stream."""
+        return AdRollLookups(
+            self.config,
+            self._authenticator,
+            lambda: streams.OrganizationStream(self, self.lookups).fetch(),
+            lambda: streams.AdvertisablesStream(self, self.lookups).fetch(),
+        )
+
+    def _authenticator(self) -> PersonalAccessTokenAuthenticator | AdRollOAuthAuthenticator:
         config = self.config
         if config.get("personal_access_token"):
             return PersonalAccessTokenAuthenticator(api_key=config["api_key"], token=config["personal_access_token"])
@@ -184,55 +198,8 @@ class TapAdRoll(CheckedSettingsTap):
             token_file=config.get("oauth_token_file"),
         )
 
-    def count_request(self, stream_name: str) -> None:
-        self.request_counts[stream_name] += 1
-
-    @cached_property
-    def organization(self) -> dict:
-        """The organization record (one ``organization/get`` per run)."""
-        return streams.OrganizationStream(self).fetch()
-
-    @cached_property
-    def advertisables(self) -> list[dict]:
-        """The advertisables to extract (one ``organization/get_advertisables`` per run)."""
-        found = streams.AdvertisablesStream(self).fetch()
-        wanted = self.config.get("advertisable_eids")
-        if not wanted:
-            return found
-        by_eid = {advertisable["eid"]: advertisable for advertisable in found}
-        unknown = [eid for eid in wanted if eid not in by_eid]
-        if unknown:
-            msg = f"advertisable_eids: {', '.join(unknown)} not among the organization's advertisables ({', '.join(by_eid) or 'none'})"
-            raise ConfigValidationError(msg, errors=[msg])
-        return [by_eid[eid] for eid in wanted]
-
-    @cached_property
-    def advertisable_eids(self) -> list[str]:
-        """The EIDs the reports ask for: the setting as given (no request), or every advertisable."""
-        return list(self.config.get("advertisable_eids") or [a["eid"] for a in self.advertisables])
-
-    @cached_property
-    def organization_eid(self) -> str:
-        """The report partition: the setting; else the organization of the advertisables, which the reports list
-        anyway when ``advertisable_eids`` is not set; else one ``organization/get``."""
-        if self.config.get("organization_eid"):
-            return str(self.config["organization_eid"])
-        if not self.config.get("advertisable_eids"):
-            for advertisable in self.advertisables:
-                if advertisable.get("organization"):
-                    return str(advertisable["organization"])
-        return str(self.organization["eid"])
-
     # ------------------------------------------------------------------ streams
 
     @override
     def discover_streams(self) -> list[streams.AdRollStream]:
-        return [stream_type(self) for stream_type in streams.STREAM_TYPES]
-
-    def log_request_counts(self) -> None:
-        """The requests this run spent of the day's quota, per stream (the last stream's summary calls this)."""
-        counts = collections.Counter(self.request_counts)
-        if isinstance(self.authenticator, AdRollOAuthAuthenticator) and self.authenticator.token_requests:
-            counts["oauth_token"] = self.authenticator.token_requests
-        listed = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
-        self.logger.info("AdRoll requests this run: %d (%s)", sum(counts.values()), listed)
+        return [stream_type(self, self.lookups) for stream_type in streams.STREAM_TYPES]

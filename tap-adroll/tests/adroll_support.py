@@ -47,3 +47,9 @@ def assert_no_secrets(emulator: AdRollEmulator, *outputs: str) -> None:
     for secret in [CLIENT_SECRET, PAT, ACCESS_TOKEN, REFRESH_TOKEN, *emulator.secrets()]:
         for output in outputs:
             assert secret not in output, "a secret or token appears in the tap's output"
+
+
+def advertisable_bookmarks(state: dict, stream: str) -> dict[str, str]:
+    """A report stream's bookmark per advertisable, from a STATE value."""
+    partitions = state["bookmarks"][stream].get("partitions", [])
+    return {p["context"]["advertisable_eid"]: p["replication_key_value"] for p in partitions if "advertisable_eid" in p["context"]}

@@ -27,6 +27,8 @@ def config(emulator: AdRollEmulator) -> dict:
         "personal_access_token": PAT,
         "start_date": START,
         "end_date": END,
+        # These tests assert the order requests arrive in, one at a time's; tests/test_in_flight.py runs with 8.
+        "max_concurrent_requests": 1,
     }
 
 
@@ -41,4 +43,6 @@ def oauth_config(emulator: AdRollEmulator) -> dict:
         "client_secret": CLIENT_SECRET,
         "start_date": START,
         "end_date": END,
+        # These tests assert the order requests arrive in, one at a time's; tests/test_in_flight.py runs with 8.
+        "max_concurrent_requests": 1,
     }

@@ -12,7 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 from tap_adroll.auth import AdRollOAuthAuthenticator
 from tap_adroll.client import QuotaExhaustedError
 from tap_adroll.tap import TapAdRoll
-from tap_adroll.windows import Window, WindowPaginator
+from tap_adroll.windows import Window
 
 BASE = {"api_key": CLIENT_ID, "personal_access_token": PAT, "start_date": "2025-03-01", "api_url": "http://127.0.0.1:9"}
 
@@ -73,8 +73,7 @@ def test_secrets_are_marked_secret():
 
 def test_report_request_asks_for_one_day_for_all_advertisables():
     stream = tap(currency="GBP").streams["ad_report"]
-    stream._advertisable_eids = ["AAA", "BBB", "CCC"]
-    assert stream.get_url_params({"organization_eid": "ORG"}, Window(dt.date(2025, 3, 9))) == {
+    assert stream.get_url_params(None, Window(dt.date(2025, 3, 9), ("AAA", "BBB", "CCC"))) == {
         "data_format": "entity",
         "start_date": "03-09-2025",
         "end_date": "03-09-2025",
@@ -97,7 +96,7 @@ def test_entity_requests_cover_inactive_entities():
 def test_pat_requests_carry_token_header_and_apikey():
     t = tap()
     request = requests.Request("GET", "http://127.0.0.1:9/api/v1/organization/get").prepare()
-    signed = t.authenticator(request)
+    signed = t.lookups.authenticator(request)
     assert signed.headers["Authorization"] == f"Token {PAT}"
     assert signed.url.endswith(f"?apikey={CLIENT_ID}")
 
@@ -159,14 +158,13 @@ def test_a_broken_200_answer_fails_rather_than_passing_for_an_empty_day(body):
 
 def test_report_rows_are_checked_before_any_is_emitted():
     stream = tap().streams["advertisable_report"]
-    stream._paginator = WindowPaginator([Window(dt.date(2025, 3, 9))])
-    stream._advertisable_eids = ["A1"]
+    window = Window(dt.date(2025, 3, 9), ("A1",))
     wrong_type = b'{"results": [{"eid": "A1", "cost": "n/a", "impressions": 1}]}'
     with pytest.raises(FatalAPIError, match=r"for day 03-09-2025 failed: row A1: metric 'cost' is not a number: 'n/a'"):
-        list(stream.parse_response(_response(200, wrong_type, REPORT_URL)))
+        list(stream._day_rows(window, _response(200, wrong_type, REPORT_URL)))
     stranger = b'{"results": [{"eid": "A1", "cost": 1.5}, {"eid": "A9", "cost": 2.5}]}'
     with pytest.raises(FatalAPIError, match=r"row A9 is outside the window: not among the advertisables asked for"):
-        list(stream.parse_response(_response(200, stranger, REPORT_URL)))
+        list(stream._day_rows(window, _response(200, stranger, REPORT_URL)))
 
 
 def test_a_429_asking_to_wait_hours_fails_at_once_saying_the_quota_is_spent():
@@ -195,16 +193,15 @@ def test_oauth_token_is_renewed_before_it_expires():
     assert auth.is_token_valid()  # a token from the settings is used until the API rejects it
     auth.last_refreshed, auth.expires_in = dt.datetime.now(dt.UTC) - dt.timedelta(hours=23, minutes=56), 86400
     assert not auth.is_token_valid()  # renewed 5 minutes before its 24 hours are up
-    assert auth.renew_after_rejection() is None  # a 401: renew once ...
+    assert auth.renew_after_rejection("Bearer a") is None  # a 401: renew once ...
     assert auth.access_token is None
-    assert auth.renew_after_rejection() == "rejected again after renewing the token"  # ... and only once
+    assert auth.renew_after_rejection(None) == "rejected again after renewing the token"  # ... and only once
 
 
 def test_report_rows_are_stamped_with_their_day_and_currency():
-    stream = tap(currency="EUR").streams["campaign_report"]
-    stream._paginator = WindowPaginator([Window(dt.date(2025, 3, 9))])
+    stream = tap(currency="EUR", organization_eid="ORG").streams["campaign_report"]
     body = b'{"results": [{"eid": "C1", "cost": 12.30, "impressions": 1000, "clicks": 7, "cpc": 1.76}]}'
-    (row,) = stream.parse_response(_response(200, body, REPORT_URL))
+    (row,) = stream._day_rows(Window(dt.date(2025, 3, 9), ("A1",)), _response(200, body, REPORT_URL))
     assert row == {
         "eid": "C1",
         "cost": Decimal("12.30"),
@@ -213,6 +210,7 @@ def test_report_rows_are_stamped_with_their_day_and_currency():
         "cpc": Decimal("1.76"),
         "date": "2025-03-09T00:00:00+00:00",
         "currency": "EUR",
+        "organization_eid": "ORG",
     }
     assert str(row["cost"]) == "12.30"  # parsed exactly, not as a float
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
-from adroll_support import END, PAT, REPORT_STREAMS, START, assert_no_secrets, catalog_for, make_emulator
+from adroll_support import END, PAT, REPORT_STREAMS, START, advertisable_bookmarks, assert_no_secrets, catalog_for, make_emulator
 
 from emulators.testing import run_tap
 
@@ -201,14 +201,7 @@ def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
     catalog = catalog_for("ad_report", "advertisable_report")
     first = run_tap("tap-adroll", config, catalog=catalog)
     assert first.returncode == 0, first.stderr[-3000:]
-    bookmark = first.state["bookmarks"]["ad_report"]["partitions"]
-    assert bookmark == [
-        {
-            "context": {"organization_eid": emulator.organization["eid"]},
-            "replication_key": "date",
-            "replication_key_value": "2025-03-07T00:00:00+00:00",
-        }
-    ]
+    assert advertisable_bookmarks(first.state, "ad_report") == dict.fromkeys(eids, "2025-03-07T00:00:00+00:00")
     assert called_days(emulator, "ad") == [f"03-0{n}-2025" for n in range(1, 8)]
 
     emulator.reset()
@@ -224,7 +217,7 @@ def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
     third = run_tap("tap-adroll", {**config, "end_date": "2025-03-10"}, state=second.state, catalog=catalog)
     assert third.returncode == 0, third.stderr[-3000:]
     assert called_days(emulator, "ad") == [f"03-0{n}-2025" for n in range(4, 10)]
-    assert third.state["bookmarks"]["ad_report"]["partitions"][0]["replication_key_value"] == "2025-03-09T00:00:00+00:00"
+    assert advertisable_bookmarks(third.state, "ad_report") == dict.fromkeys(eids, "2025-03-09T00:00:00+00:00")
 
 
 def test_lookback_never_reaches_before_start_date(emulator, config):
@@ -267,23 +260,11 @@ def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next
     assert len(errors) == 1 and "AdRoll request quota exhausted (still refused after 6 tries)" in errors[0]
     assert "GET /api/v1/report/advertisable for day 03-06-2025" in errors[0]
     assert "Traceback" not in first.stderr
-    assert first.state == {
-        "bookmarks": {
-            "advertisable_report": {
-                "partitions": [
-                    {
-                        "context": {"organization_eid": emulator.organization["eid"]},
-                        "replication_key": "date",
-                        "replication_key_value": "2025-03-05T00:00:00+00:00",
-                    }
-                ]
-            }
-        }
-    }
+    assert advertisable_bookmarks(first.state, "advertisable_report") == dict.fromkeys(eids, "2025-03-05T00:00:00+00:00")
     assert sorted({r["date"][:10] for r in first.records()}) == [f"2025-03-0{n}" for n in range(1, 6)]
     # A STATE message after every complete day, so a run killed outright keeps its progress too.
     progress = [
-        m["value"]["bookmarks"]["advertisable_report"]["partitions"][0]["replication_key_value"][:10]
+        m["value"]["bookmarks"]["advertisable_report"]["partitions"][-1]["replication_key_value"][:10]
         for m in first.messages
         if m["type"] == "STATE" and "advertisable_report" in m["value"].get("bookmarks", {})
     ]

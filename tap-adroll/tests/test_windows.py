@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tap_adroll.report_days import end_day, first_day, setting_day
-from tap_adroll.windows import Window, WindowPaginator, api_date, day_start, plan_windows
+from tap_adroll.windows import Window, api_date, day_start, plan_windows
 
 D = dt.date
 UTC = dt.UTC
@@ -21,11 +21,11 @@ def plan_days(
     now = dt.datetime.combine(today, dt.time(12), UTC) if today else None
     start = setting_day(start_date)
     first = first_day(start, bookmark or start_date, lookback_days)
-    return [window.start for window in plan_windows(first, end_day(end_date, UTC, now))]
+    return [window.start for window in plan_windows({"A": first}, end_day(end_date, UTC, now))]
 
 
 def report_days(first: dt.date, end: dt.date) -> list[dt.date]:
-    return [window.start for window in plan_windows(first, end)]
+    return [window.start for window in plan_windows({"A": first}, end)]
 
 
 def bookmark_day(value: str | None) -> dt.date | None:
@@ -74,15 +74,16 @@ def test_bookmark_and_api_formats():
     assert day_start(D(2025, 3, 8)) == "2025-03-08T00:00:00+00:00"
 
 
-def test_day_paginator_walks_every_day_once_and_goes_on_after_empty_days():
-    days = [Window(day) for day in report_days(D(2025, 3, 1), D(2025, 3, 4))]
-    paginator = WindowPaginator(days)
-    seen = []
-    while not paginator.finished:
-        seen.append(paginator.current_value)
-        assert paginator.continue_if_empty(None) is True
-        paginator.advance(None)
-    assert seen == days
+def test_each_day_is_asked_for_the_advertisables_that_need_it():
+    windows = plan_windows({"OLD": D(2025, 3, 3), "NEW": D(2025, 3, 1)}, D(2025, 3, 5))
+    assert [(w.start, w.advertisables) for w in windows] == [
+        (D(2025, 3, 1), ("NEW",)),
+        (D(2025, 3, 2), ("NEW",)),
+        (D(2025, 3, 3), ("OLD", "NEW")),
+        (D(2025, 3, 4), ("OLD", "NEW")),
+    ]
+    assert plan_windows({}, D(2025, 3, 5)) == []
+    assert Window(D(2025, 3, 1)).end == D(2025, 3, 2)
 
 
 @given(

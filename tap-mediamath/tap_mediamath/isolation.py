@@ -65,8 +65,9 @@ class SetAsideRegistry:
             entry.reason,
         )
 
-    def is_set_aside(self, stream: str, partition: str) -> bool:
-        return any(entry.stream == stream and entry.partition == partition for entry in self.entries)
+    def is_refused(self, partition: str) -> bool:
+        """Whether any stream of this run had this partition refused."""
+        return any(entry.partition == partition for entry in self.entries)
 
     def failure(self) -> PartitionsSetAsideError | None:
         """The error that ends a run with partitions set aside, or None."""

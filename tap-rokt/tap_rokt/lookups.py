@@ -26,16 +26,25 @@ class RoktLookups:
     def __init__(
         self,
         config: Mapping[str, t.Any],
-        authenticator: RoktAuthenticator,
+        make_authenticator: Callable[[], RoktAuthenticator],
         load_accounts: Callable[[], list[dict]],
         load_report_fields: Callable[[str, Sequence[str]], dict[str, HelpRows]],
     ) -> None:
         self.config = config
-        self.authenticator = authenticator  # one token for the whole run, shared by every stream
-        self.pool = RequestPool(int(config["max_concurrent_requests"]))
+        self._make_authenticator = make_authenticator
         self._load_accounts = load_accounts
         self._load_report_fields = load_report_fields
         self._report_fields: dict[str, dict[str, HelpRows]] = {}  # report -> account id -> help rows
+
+    @cached_property
+    def pool(self) -> RequestPool:
+        """The requests in flight, for every stream of the run (inflight.py)."""
+        return RequestPool(int(self.config["max_concurrent_requests"]))
+
+    @cached_property
+    def authenticator(self) -> RoktAuthenticator:
+        """One token for the whole run, shared by every stream (made when the first request needs it)."""
+        return self._make_authenticator()
 
     @cached_property
     def accounts(self) -> list[dict]:

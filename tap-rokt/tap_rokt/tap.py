@@ -162,12 +162,14 @@ class TapRokt(CheckedSettingsTap):
     @cached_property
     def lookups(self) -> RoktLookups:
         """The token, the requests in flight, the accounts and their help listings, shared by every stream."""
-        authenticator = RoktAuthenticator(
+        return RoktLookups(self.config, self._authenticator, self._load_accounts, self._load_report_fields)
+
+    def _authenticator(self) -> RoktAuthenticator:
+        return RoktAuthenticator(
             app_id=self.config["app_id"],
             app_secret=self.config["app_secret"],
             auth_endpoint=f"{str(self.config['api_url']).rstrip('/')}/auth/oauth2/token",
         )
-        return RoktLookups(self.config, authenticator, self._load_accounts, self._load_report_fields)
 
     def _load_accounts(self) -> list[dict]:
         return streams.AccountsStream(self, self.lookups).fetch()
