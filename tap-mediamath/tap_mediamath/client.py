@@ -19,10 +19,12 @@ from .cli import api_error_text
 from .retries import RetryingStream
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.pagination import BaseAPIPaginator
 
     from .auth import MediaMathAuthenticator
-    from .tap import TapMediaMath
+    from .inflight import RequestPool
+    from .lookups import MediaMathLookups
 
 STREAM_CHUNK_BYTES = 64 * 1024
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -57,9 +59,10 @@ class MediaMathStream(RetryingStream):
 
     http_method = "POST"
 
-    def __init__(self, tap: TapMediaMath, **kwargs: t.Any) -> None:
+    def __init__(self, tap: Tap, lookups: MediaMathLookups, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.tap = tap
+        self.lookups = lookups
 
     @property
     @override
@@ -69,7 +72,12 @@ class MediaMathStream(RetryingStream):
     @property
     @override
     def authenticator(self) -> MediaMathAuthenticator:
-        return self.tap.authenticator  # one token for the whole run, shared by every stream
+        return self.lookups.authenticator  # one token for the whole run, shared by every stream
+
+    @property
+    @override
+    def request_pool(self) -> RequestPool:
+        return self.lookups.pool
 
     @property
     @override

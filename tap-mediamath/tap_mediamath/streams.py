@@ -33,9 +33,10 @@ from .windows import (
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from .tap import TapMediaMath
+    from .lookups import MediaMathLookups
 
 ROLLUPS = ("all", "by_hour", "by_day", "by_week", "by_month")
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "=~", "and", "or", "isNull", "isNotNull")
@@ -204,9 +205,9 @@ class ReportStream(MediaMathStream):
     # conformance pass would only cost time.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: TapMediaMath, definition: ReportDefinition) -> None:
+    def __init__(self, tap: Tap, lookups: MediaMathLookups, definition: ReportDefinition) -> None:
         schema = schemas.report_schema(definition.dataset, definition.request_fields, definition.rollup)
-        super().__init__(tap, name=definition.name, schema=schema, path=f"/{definition.dataset}")
+        super().__init__(tap, lookups, name=definition.name, schema=schema, path=f"/{definition.dataset}")
         self.definition = definition
         self.primary_keys = definition.primary_keys
         self.replication_key = "agg_timestamp" if definition.rollup != "all" else None
@@ -225,7 +226,21 @@ class ReportStream(MediaMathStream):
     @property
     @override
     def partitions(self) -> list[dict]:
-        return [{"organization_id": int(self.config["organization_id"])}]
+        return self.lookups.partitions(has_advertiser_id="advertiser_id" in schemas.fields_of(self.definition.dataset))
+
+    def bookmark(self, context: Context) -> str | None:
+        """The partition's own bookmark. State written before advertisers had bookmarks of their own has one per
+        organization: it stands for every advertiser of the first run that reads it."""
+        if not self.replication_key:
+            return None
+        own = self.get_context_state(context).get("replication_key_value")
+        if own or "advertiser_id" not in context:
+            return own
+        partitions = self.stream_state.get("partitions", [])
+        if any("advertiser_id" in p.get("context", {}) and p.get("replication_key_value") for p in partitions):
+            return None  # an advertiser added since: from start_date
+        legacy = [p.get("replication_key_value") for p in partitions if p.get("context") == {"organization_id": context["organization_id"]}]
+        return legacy[0] if legacy else None
 
     @property
     def paginated(self) -> bool:
@@ -239,15 +254,17 @@ class ReportStream(MediaMathStream):
         start = setting_day(self.config["start_date"])
         end = end_day(self.config.get("end_date"), self.window_zone)
         lookback = self.config["lookback_window_days"]
-        starting = self.get_starting_replication_key_value(context) if self.replication_key else None
-        first = first_period_day(start, first_day(start, starting, lookback), self.definition.rollup)
+        bookmark = self.bookmark(context)
+        first = first_period_day(start, first_day(start, bookmark, lookback), self.definition.rollup)
         pad = 1 if self.time_zone == "campaign" else 0  # campaign days: ask a day more each side, keep whole days
         self._windows = plan_windows(first, end, self.definition.rollup, self.config["report_window_days"], self.window_zone, pad)
-        bookmark = self.get_context_state(context).get("replication_key_value") if self.replication_key else None
+        label = f"organization {context['organization_id']}"
+        if "advertiser_id" in context:
+            label += f", advertiser {context['advertiser_id']}"
         self.logger.info(
-            "%s: organization %s, report days %s (%s), %d window(s)%s; dataset %s, %s mode",
+            "%s: %s, report days %s (%s), %d window(s)%s; dataset %s, %s mode",
             self.name,
-            context["organization_id"],
+            label,
             day_span(first, end),
             self.time_zone or "UTC",
             len(self._windows),
@@ -259,23 +276,33 @@ class ReportStream(MediaMathStream):
             self.logger.warning(
                 "%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it", self.name, self.definition.dataset
             )
-        self.checkpoints.start_partition(f"organization {context['organization_id']}", len(self._windows))
+        self.checkpoints.start_partition(label, len(self._windows))
         if not self._windows:
             return
-        yield from super().get_records(context)
+        rows = 0
+        for row in super().get_records(context):
+            rows += 1
+            yield row
+        if not rows and "advertiser_id" in context:
+            self.logger.warning(
+                "%s: advertiser_ids entry %s has no rows in report days %s: check that it is an advertiser of organization %s",
+                self.name,
+                context["advertiser_id"],
+                day_span(first, end),
+                context["organization_id"],
+            )
 
     @override
     def get_new_paginator(self) -> WindowPaginator:
         self._paginator = WindowPaginator(self._windows, paginated=self.paginated)
         return self._paginator
 
-    def request_body(self, organization_id: int, page: Page) -> dict:
-        """The query for one window (and page): fields, filters, rollup, start_time/end_time, time_zone."""
+    def request_body(self, context: Context, page: Page) -> dict:
+        """The query for one window (and page) of a partition: fields, filters, rollup, start_time/end_time, time_zone."""
         definition = self.definition
-        filters: list[dict] = [{"field": "organization_id", "op": "=", "value": organization_id}]
-        advertisers = self.config.get("advertiser_ids")
-        if advertisers and "advertiser_id" in schemas.fields_of(definition.dataset):
-            filters.append({"field": "advertiser_id", "op": "=", "value": [int(a) for a in advertisers]})
+        filters: list[dict] = [{"field": "organization_id", "op": "=", "value": int(context["organization_id"])}]
+        if "advertiser_id" in context:
+            filters.append({"field": "advertiser_id", "op": "=", "value": int(context["advertiser_id"])})
         filters += [dict(item) for item in definition.filters]  # passed through exactly as defined
         body: dict[str, t.Any] = {
             "fields": definition.request_fields,
@@ -295,7 +322,7 @@ class ReportStream(MediaMathStream):
     @override
     def prepare_request_payload(self, context: Context | None, next_page_token: Page | None) -> dict:
         assert context is not None and next_page_token is not None
-        return self.request_body(int(context["organization_id"]), next_page_token)
+        return self.request_body(context, next_page_token)
 
     # ------------------------------------------------------------------ parsing
 

@@ -12,6 +12,7 @@ from typing_extensions import override
 from . import schemas, streams
 from .auth import MediaMathAuthenticator
 from .cli import OneLineErrorCommand
+from .lookups import MediaMathLookups
 from .settings import CheckedSettingsTap, timezone_error
 from .writer import CheckpointFlushingWriter
 
@@ -147,6 +148,13 @@ class TapMediaMath(CheckedSettingsTap):
             ),
         ),
         th.Property(
+            "max_concurrent_requests",
+            th.IntegerType(minimum=1, maximum=32),
+            title="Requests in flight",
+            default=4,
+            description="API requests a stream keeps in flight at once; 1 makes them one after another",
+        ),
+        th.Property(
             "request_timeout",
             th.IntegerType(minimum=1),
             default=300,
@@ -178,7 +186,11 @@ class TapMediaMath(CheckedSettingsTap):
         return errors
 
     @cached_property
-    def authenticator(self) -> MediaMathAuthenticator:
+    def lookups(self) -> MediaMathLookups:
+        """The token, the requests in flight and the partitions, shared by every stream."""
+        return MediaMathLookups(self.config, self._authenticator)
+
+    def _authenticator(self) -> MediaMathAuthenticator:
         return MediaMathAuthenticator(
             auth_url=self.config["auth_url"],
             audience=self.config["audience"],
@@ -194,4 +206,4 @@ class TapMediaMath(CheckedSettingsTap):
     def discover_streams(self) -> list[streams.ReportStream]:
         definitions = [streams.PERFORMANCE]
         definitions += [streams.ReportDefinition.from_setting(item) for item in self.config.get("reports") or []]
-        return [streams.ReportStream(self, definition) for definition in definitions]
+        return [streams.ReportStream(self, self.lookups, definition) for definition in definitions]

@@ -165,7 +165,7 @@ def test_custom_report_keys_are_agg_timestamp_and_its_dimensions():
 
 
 def test_performance_request_body_has_filters_window_and_no_time_window():
-    body = stream(tap()).request_body(ORG, Page(Window(dt.date(2025, 1, 1), dt.date(2025, 1, 8))))
+    body = stream(tap()).request_body({"organization_id": ORG}, Page(Window(dt.date(2025, 1, 1), dt.date(2025, 1, 8))))
     assert body == {
         "fields": list(PERFORMANCE_FIELDS),
         "filters": [{"field": "organization_id", "op": "=", "value": ORG}],
@@ -211,11 +211,12 @@ def test_custom_filters_pass_through_exactly_with_advertisers_and_pages():
             },
         ],
     )
-    body = stream(t, "eur_gbp").request_body(ORG, Page(Window(dt.date(2025, 1, 1), dt.date(2025, 3, 1)), 2))
+    partition = {"organization_id": ORG, "advertiser_id": 300001}
+    body = stream(t, "eur_gbp").request_body(partition, Page(Window(dt.date(2025, 1, 1), dt.date(2025, 3, 1)), 2))
     assert body["fields"] == ["organization_id", "campaign_id", "total_spend"]
     assert body["filters"] == [
         {"field": "organization_id", "op": "=", "value": ORG},
-        {"field": "advertiser_id", "op": "=", "value": [300001, 300002]},
+        {"field": "advertiser_id", "op": "=", "value": 300001},  # one partition per advertiser of advertiser_ids
         *filters,
     ]
     assert body["rollup"] == "by_month"
@@ -231,10 +232,11 @@ def test_time_zone_is_sent_only_where_the_dataset_supports_it():
         ],
     )
     window = Window(dt.date(2025, 1, 1), dt.date(2025, 1, 2), stream(t, "hourly").window_zone)
-    hourly = stream(t, "hourly").request_body(ORG, Page(window))
+    hourly = stream(t, "hourly").request_body({"organization_id": ORG}, Page(window))
     assert hourly["time_zone"] == "America/New_York"
     assert (hourly["start_time"], hourly["end_time"]) == ("2025-01-01T00:00:00-05:00", "2025-01-02T00:00:00-05:00")
-    assert "time_zone" not in stream(t, "performance").request_body(ORG, Page(Window(dt.date(2025, 1, 1), dt.date(2025, 1, 2))))
+    whole_day = Page(Window(dt.date(2025, 1, 1), dt.date(2025, 1, 2)))
+    assert "time_zone" not in stream(t, "performance").request_body({"organization_id": ORG}, whole_day)
 
 
 # ---------------------------------------------------------------------- windows
@@ -547,7 +549,7 @@ def test_rows_arrive_while_the_emulator_is_still_streaming():
 
 
 def test_token_is_renewed_before_it_expires_and_the_grant_is_the_password_grant():
-    auth = tap().authenticator
+    auth = tap().lookups.authenticator
     assert auth.oauth_request_body == {
         "grant_type": "password",
         "username": "u@example.com",
@@ -565,7 +567,7 @@ def test_token_is_renewed_before_it_expires_and_the_grant_is_the_password_grant(
     auth.expires_in = 60  # short-lived: a tenth of its life
     auth.last_refreshed = now - dt.timedelta(seconds=55)
     assert not auth.is_token_valid()
-    assert auth.renew_after_rejection() is None  # a 401 forgets the token: the next request asks for a new one
+    assert auth.renew_after_rejection("Bearer eyJ.x.y") is None  # a 401 forgets the token: the next request asks for a new one
     assert auth.access_token is None and not auth.is_token_valid()
 
 
@@ -579,7 +581,7 @@ def test_campaign_time_zone_windows_are_padded_and_keep_only_their_days():
     assert first.holds("2025-01-01T00:00:00+13:00") and first.holds("2025-01-07T00:00:00-05:00")
     assert not first.holds("2024-12-31T00:00:00-05:00") and not first.holds("2025-01-08T00:00:00+09:00")
     t = tap(reports=[{"name": "local", "dataset": "performance-hourly", "fields": ["campaign_id", "impressions"], "time_zone": "campaign"}])
-    body = stream(t, "local").request_body(ORG, Page(first))
+    body = stream(t, "local").request_body({"organization_id": ORG}, Page(first))
     assert body["time_zone"] == "campaign"
     assert (body["start_time"], body["end_time"]) == ("2024-12-31T00:00:00Z", "2025-01-09T00:00:00Z")
 
