@@ -16,6 +16,7 @@ from typing_extensions import override
 from . import schemas
 from .checkpoints import Checkpoints
 from .client import AnswerCount, BrokenAnswerError, MediaMathStream, check_count
+from .inflight import InFlight, Job
 from .report_days import day_span, end_day, first_day, setting_day
 from .retries import MAX_TRIES, backoff_seconds
 from .windows import (
@@ -23,7 +24,6 @@ from .windows import (
     UTC,
     Page,
     Window,
-    WindowPaginator,
     first_period_day,
     last_period_start,
     period_start,
@@ -32,6 +32,8 @@ from .windows import (
 )
 
 if t.TYPE_CHECKING:
+    from collections.abc import Hashable, Iterator
+
     import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
@@ -187,6 +189,22 @@ def time_zone_datasets() -> list[str]:
     return [name for name in schemas.dataset_names() if schemas.dataset(name)["time_zones"]]
 
 
+@dataclasses.dataclass(frozen=True)
+class PartitionPlan:
+    """One partition's report days and windows for this run."""
+
+    label: str  # "organization 100001, advertiser 300001"
+    first: dt.date
+    end: dt.date
+    windows: list[Window]
+    bookmark: str | None
+
+
+def _key(context: Context) -> tuple:
+    """A partition's key in the queue of requests."""
+    return (context["organization_id"], context.get("advertiser_id"))
+
+
 class ReportStream(MediaMathStream):
     """A dataset queried per organization in date windows; incremental on ``agg_timestamp``.
 
@@ -212,8 +230,8 @@ class ReportStream(MediaMathStream):
         self.primary_keys = definition.primary_keys
         self.replication_key = "agg_timestamp" if definition.rollup != "all" else None
         self.checkpoints = Checkpoints(self, tap)
-        self._windows: list[Window] = []
-        self._paginator: WindowPaginator | None = None
+        self._plans: dict[Hashable, PartitionPlan] = {}
+        self._flight: InFlight[Page] | None = None
         self._count = AnswerCount()
         self._window_rows = 0
         table = schemas.fields_of(definition.dataset)
@@ -248,54 +266,72 @@ class ReportStream(MediaMathStream):
 
     # ------------------------------------------------------------------ planning
 
-    @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
+    def _plan(self, context: Context) -> PartitionPlan:
+        """A partition's report days (from its own bookmark, or start_date) and windows."""
         start = setting_day(self.config["start_date"])
         end = end_day(self.config.get("end_date"), self.window_zone)
-        lookback = self.config["lookback_window_days"]
         bookmark = self.bookmark(context)
-        first = first_period_day(start, first_day(start, bookmark, lookback), self.definition.rollup)
+        first = first_period_day(start, first_day(start, bookmark, self.config["lookback_window_days"]), self.definition.rollup)
         pad = 1 if self.time_zone == "campaign" else 0  # campaign days: ask a day more each side, keep whole days
-        self._windows = plan_windows(first, end, self.definition.rollup, self.config["report_window_days"], self.window_zone, pad)
+        windows = plan_windows(first, end, self.definition.rollup, self.config["report_window_days"], self.window_zone, pad)
         label = f"organization {context['organization_id']}"
         if "advertiser_id" in context:
             label += f", advertiser {context['advertiser_id']}"
+        return PartitionPlan(label, first, end, windows, bookmark)
+
+    def _jobs(self) -> Iterator[Job[Page]]:
+        """Every partition's windows, in the order the SDK syncs the partitions (planned as the queue reaches them)."""
+        for context in self.partitions:
+            plan = self._plans[_key(context)] = self._plan(context)
+            first_page = 0 if self.paginated else None
+            yield from (Job(_key(context), context, Page(window, first_page)) for window in plan.windows)
+
+    # ------------------------------------------------------------------ one partition
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        if self._flight is None:
+            self._flight = self.in_flight(self._jobs())
+            if self.config.get("advertiser_ids") and "advertiser_id" not in schemas.fields_of(self.definition.dataset):
+                self.logger.warning(
+                    "%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it", self.name, self.definition.dataset
+                )
+        flight = self._flight
+        flight.next_partition()  # the queue has reached this partition: it is planned
+        plan = self._plans[_key(context)]
+        lookback = self.config["lookback_window_days"]
         self.logger.info(
             "%s: %s, report days %s (%s), %d window(s)%s; dataset %s, %s mode",
             self.name,
-            label,
-            day_span(first, end),
+            plan.label,
+            day_span(plan.first, plan.end),
             self.time_zone or "UTC",
-            len(self._windows),
-            f", re-reading from bookmark {str(bookmark)[:10]} minus {lookback} day(s)" if bookmark else "",
+            len(plan.windows),
+            f", re-reading from bookmark {str(plan.bookmark)[:10]} minus {lookback} day(s)" if plan.bookmark else "",
             self.definition.dataset,
             "paginated" if self.paginated else "streaming",
         )
-        if self.config.get("advertiser_ids") and "advertiser_id" not in schemas.fields_of(self.definition.dataset):
-            self.logger.warning(
-                "%s: dataset %s has no advertiser_id field; advertiser_ids is not applied to it", self.name, self.definition.dataset
-            )
-        self.checkpoints.start_partition(label, len(self._windows))
-        if not self._windows:
-            return
+        self.checkpoints.start_partition(plan.label, len(plan.windows))
         rows = 0
-        for row in super().get_records(context):
-            rows += 1
-            yield row
+        try:
+            while flight.next_partition() == _key(context):
+                job, response = flight.take()
+                for row in self._page_rows(job, response):
+                    rows += 1
+                    yield row
+        except Exception:
+            flight.close()
+            self.request_pool.shutdown()
+            raise
         if not rows and "advertiser_id" in context:
             self.logger.warning(
                 "%s: advertiser_ids entry %s has no rows in report days %s: check that it is an advertiser of organization %s",
                 self.name,
                 context["advertiser_id"],
-                day_span(first, end),
+                day_span(plan.first, plan.end),
                 context["organization_id"],
             )
-
-    @override
-    def get_new_paginator(self) -> WindowPaginator:
-        self._paginator = WindowPaginator(self._windows, paginated=self.paginated)
-        return self._paginator
 
     def request_body(self, context: Context, page: Page) -> dict:
         """The query for one window (and page) of a partition: fields, filters, rollup, start_time/end_time, time_zone."""
@@ -326,31 +362,24 @@ class ReportStream(MediaMathStream):
 
     # ------------------------------------------------------------------ parsing
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+    def _page_rows(self, job: Job[Page], response: requests.Response) -> t.Iterable[dict]:
         """The rows of one answer, checked (dates inside the window, metrics numbers or null).
 
         When the connection breaks while the answer is read, the window (or page) is asked for again, with
         the request retries' waits and number of tries: the rows it already gave are emitted again, which
         is harmless (the key makes them upserts) where failing would force a whole new run.
         """
-        assert self._paginator is not None
-        page = self._paginator.current_value
+        assert self._flight is not None
+        page = job.token
         organization_id = int(self.config["organization_id"])
-        where = f"MediaMath {self.name}: POST /{self.definition.dataset} for organization {organization_id}, window {page.window}" + (
+        where = f"MediaMath {self.name}: POST /{self.definition.dataset} for {self._plans[job.partition].label}, window {page.window}" + (
             f", page {page.page_index}" if page.page_index is not None else ""
         )
         if page.page_index in (None, 0):
             self._count = AnswerCount()  # each try of a window is counted afresh
             self._window_rows = 0
         try:
-            if page.page_index is None:
-                rows: t.Iterable[dict] = self.streamed_rows(response, self._count, where)
-            else:
-                rows = self.paginated_rows(response, self._count, where)
-                self._paginator.set_total_pages(self._count.total_pages or 0)
-                if page.page_index + 1 >= (self._count.total_pages or 0):
-                    check_count(self._count, where)
+            rows = self._answer_rows(job, response, where)
             window = page.window
             pad = window.pad_days
             dated = self.replication_key is not None
@@ -386,14 +415,26 @@ class ReportStream(MediaMathStream):
                 exc,
             )
             _sleep(wait)
-            self._paginator.repeat_current()
+            self._flight.put_first([Job(job.partition, job.context, Page(page.window, page.page_index, page.attempt + 1))])
             return
-        if self._paginator.window_done:
+        if page.page_index is None or page.page_index + 1 >= (self._count.total_pages or 0):
             last = last_period_start(window, self.definition.rollup)
             last_value = rfc3339(dt.datetime(last.year, last.month, last.day, tzinfo=window.zone))
-            self.checkpoints.window_done(
-                {"organization_id": organization_id}, day_span(window.start, window.end), self._window_rows, last_value
-            )
+            self.checkpoints.window_done(job.context, day_span(window.start, window.end), self._window_rows, last_value)
+
+    def _answer_rows(self, job: Job[Page], response: requests.Response, where: str) -> t.Iterable[dict]:
+        """The answer's rows: streamed as they arrive, or a page (whose first says how many pages follow)."""
+        assert self._flight is not None
+        page = job.token
+        if page.page_index is None:
+            return self.streamed_rows(response, self._count, where)
+        rows = self.paginated_rows(response, self._count, where)
+        if page.page_index == 0:  # the window's further pages come next, before any other answer
+            pages = range(1, self._count.total_pages or 0)
+            self._flight.put_first(Job(job.partition, job.context, Page(page.window, index)) for index in pages)
+        if page.page_index + 1 >= (self._count.total_pages or 0):
+            check_count(self._count, where)
+        return rows
 
     @override
     def log_sync_costs(self) -> None:

@@ -8,16 +8,8 @@ Each window is sent as ``start_time``/``end_time`` (RFC 3339, end exclusive), ne
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
-import typing as t
-
-from singer_sdk.pagination import BaseAPIPaginator
-from typing_extensions import override
-
-if t.TYPE_CHECKING:
-    import requests
 
 UTC = dt.UTC
 PERIOD_OF_ROLLUP = {"by_hour": "day", "by_day": "day", "by_week": "week", "by_month": "month", "all": "all"}
@@ -116,48 +108,3 @@ class Page:
     window: Window
     page_index: int | None = None  # None: the streaming answer
     attempt: int = 0  # 1, 2, ...: the request again after the connection broke mid-answer (a distinct token)
-
-
-class WindowPaginator(BaseAPIPaginator[Page]):
-    """Walks a partition's windows (and, in paginated mode, each window's pages) as the SDK walks pages.
-
-    The stream tells it what an answer said: how many pages the window has (``set_total_pages``, from the
-    page's ``meta``), or that the connection broke mid-answer (``repeat_current``: the same window and page
-    come again with ``attempt + 1``, a distinct token, so the SDK's loop detection is not tripped).
-    """
-
-    def __init__(self, windows: t.Sequence[Window], *, paginated: bool) -> None:
-        self._paginated = paginated
-        super().__init__(Page(windows[0], 0 if paginated else None))
-        self._queue = collections.deque(windows[1:])
-        self._total_pages = 0
-        self._repeat = False
-
-    def set_total_pages(self, total_pages: int) -> None:
-        self._total_pages = total_pages
-
-    def repeat_current(self) -> None:
-        self._repeat = True
-
-    @property
-    def window_done(self) -> bool:
-        """Whether the current answer is the window's last (streamed, or its last page)."""
-        page = self.current_value
-        return not self._repeat and (page.page_index is None or page.page_index + 1 >= self._total_pages)
-
-    @override
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        return True  # a window without rows is no reason to stop
-
-    @override
-    def get_next(self, response: requests.Response) -> Page | None:
-        current = self.current_value
-        if self._repeat:
-            self._repeat = False
-            return Page(current.window, current.page_index, current.attempt + 1)
-        if current.page_index is not None and current.page_index + 1 < self._total_pages:
-            return Page(current.window, current.page_index + 1)
-        if not self._queue:
-            return None
-        self._total_pages = 0
-        return Page(self._queue.popleft(), 0 if self._paginated else None)

@@ -36,6 +36,9 @@ def settings(emulator: MediaMathEmulator, **overrides) -> dict:
         # Week-long windows (the default is 31 days), so that ten report days make two requests and the tests
         # can break the second one.
         "report_window_days": 7,
+        # These tests break "the second request" and assert the order requests arrive in, which is one request at
+        # a time's; tests/test_in_flight.py runs the taps with 8 in flight.
+        "max_concurrent_requests": 1,
     }
     config.update(overrides)
     return config

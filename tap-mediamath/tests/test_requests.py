@@ -19,7 +19,7 @@ from tap_mediamath.client import AnswerCount, StreamedAnswerError
 from tap_mediamath.report_days import first_day
 from tap_mediamath.streams import PERFORMANCE_FIELDS
 from tap_mediamath.tap import TapMediaMath
-from tap_mediamath.windows import Page, Window, WindowPaginator, first_period_day, plan_windows
+from tap_mediamath.windows import Page, Window, first_period_day, plan_windows
 
 BASE_CONFIG = {
     "client_id": "cid",
@@ -271,39 +271,6 @@ def test_first_day_goes_back_the_lookback_but_never_before_start():
     assert _first(start, dt.date(2025, 1, 10), 3, "by_day") == dt.date(2025, 1, 7)
     assert _first(start, dt.date(2025, 1, 2), 3, "by_day") == start
     assert _first(start, dt.date(2025, 1, 16), 3, "by_week") == dt.date(2025, 1, 13)  # whole weeks
-
-
-def test_paginator_walks_pages_then_windows():
-    windows = plan_windows(dt.date(2025, 1, 1), dt.date(2025, 1, 11), "by_day", 7)
-    paginator = WindowPaginator(windows, paginated=True)
-    seen = [paginator.current_value]
-    answer = requests.Response()
-    paginator.set_total_pages(2)
-    paginator.advance(answer)
-    seen.append(paginator.current_value)
-    paginator.set_total_pages(2)
-    paginator.advance(answer)
-    seen.append(paginator.current_value)
-    paginator.set_total_pages(1)
-    paginator.advance(answer)
-    assert paginator.finished
-    assert [(str(p.window.start), p.page_index) for p in seen] == [("2025-01-01", 0), ("2025-01-01", 1), ("2025-01-08", 0)]
-
-
-def test_paginator_asks_again_for_a_broken_answer_with_a_new_token():
-    windows = plan_windows(dt.date(2025, 1, 1), dt.date(2025, 1, 11), "by_day", 7)
-    for paginated in (False, True):
-        paginator = WindowPaginator(windows, paginated=paginated)
-        broken = requests.Response()
-        paginator.repeat_current()
-        paginator.advance(broken)
-        paginator.repeat_current()
-        paginator.advance(broken)  # twice in a row: no "loop detected", the attempt differs
-        assert paginator.current_value == Page(windows[0], 0 if paginated else None, attempt=2)
-        answer = requests.Response()
-        paginator.set_total_pages(1)
-        paginator.advance(answer)
-        assert paginator.current_value == Page(windows[1], 0 if paginated else None)
 
 
 def test_row_dates_allowed_are_the_window_widened_to_its_periods():
