@@ -158,9 +158,10 @@ def _kill_after(tap: str, config: dict, records: int) -> TapRun:
     return TapRun(process.returncode, "".join(lines), "", messages)
 
 
-def run_scenario(profile: Profile, scenario: Scenario) -> Outcome:
+def run_scenario(profile: Profile, scenario: Scenario, in_flight: int = 1) -> Outcome:
+    """One scenario, with ``in_flight`` requests in flight (max_concurrent_requests)."""
     with profile.make_emulator() as emulator:
-        config = profile.config(emulator)
+        config = {**profile.config(emulator), "max_concurrent_requests": in_flight}
         baseline = run_tap(profile.tap, config)
         if baseline.returncode != 0:
             return Outcome(profile.tap, scenario.name, "baseline failed", 0, 0, False, baseline.stderr[-500:])

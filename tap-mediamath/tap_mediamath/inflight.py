@@ -54,16 +54,14 @@ class SharedPause:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._until = 0.0  # monotonic time the gate reopens
-        self._next_leave = 0.0
+        self._next_leave = 0.0  # monotonic time the next request may leave (the gate reopens, then one by one)
         self.pauses = 0
 
     def pause(self, seconds: float) -> None:
         """The API asked to wait ``seconds``: nobody sends before then."""
         with self._lock:
             until = time.monotonic() + seconds
-            if until > self._until:
-                self._until = until
+            if until > self._next_leave:
                 self._next_leave = until
                 self.pauses += 1
 
@@ -71,9 +69,9 @@ class SharedPause:
         """Block until this request may be sent."""
         with self._lock:
             now = time.monotonic()
-            if now >= self._until:
+            if now >= self._next_leave:  # no pause, or every request held by the last one has left
                 return
-            leave = max(self._until, self._next_leave)
+            leave = max(self._next_leave, now)
             self._next_leave = leave + RESUME_SPACING_SECONDS
         time.sleep(max(leave - time.monotonic(), 0.0))
 

@@ -17,7 +17,15 @@ def test_a_million_row_stream_is_counted_exactly():
     with make_emulator(**SCALE) as emulator:
         expected = emulator.strategy_day_count(100001, START, END)
         assert expected >= 1_000_000
-        config = settings(emulator, start_date=START.isoformat(), end_date=END.isoformat(), reports=[LEAN_REPORT], report_window_days=31)
+        # Week-long windows, 8 in flight: every window's answer is under way at once, each read as it arrives.
+        config = settings(
+            emulator,
+            start_date=START.isoformat(),
+            end_date=END.isoformat(),
+            reports=[LEAN_REPORT],
+            report_window_days=7,
+            max_concurrent_requests=8,
+        )
         result = count_records(config, lean_catalog(config))
     assert result["returncode"] == 0, result["stderr"]
     assert result["records"] == expected
