@@ -9,6 +9,7 @@ every request until its Retry-After has passed; answers that arrive out of order
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 import time
 import typing as t
@@ -121,7 +122,7 @@ def test_a_pause_holds_every_request_then_lets_them_leave_one_after_another():
         thread.join()
     left.sort()
     assert left[0] >= 0.29
-    assert all(later - earlier >= RESUME_SPACING_SECONDS * 0.9 for earlier, later in zip(left, left[1:], strict=False))
+    assert all(later - earlier >= RESUME_SPACING_SECONDS * 0.9 for earlier, later in itertools.pairwise(left))
     assert pause.pauses == 1
 
 
@@ -203,4 +204,4 @@ def test_a_429_pauses_every_request_until_its_retry_after_has_passed():
     assert not sent_meanwhile
     after = sorted(call.received for call in calls if call.received >= refused.at + 0.95)
     assert len(after) >= 3
-    assert all(later - earlier >= RESUME_SPACING_SECONDS * 0.8 for earlier, later in zip(after[:3], after[1:3], strict=False))
+    assert all(later - earlier >= RESUME_SPACING_SECONDS * 0.8 for earlier, later in itertools.pairwise(after[:3]))
