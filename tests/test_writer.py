@@ -86,3 +86,17 @@ def test_a_stdout_taking_part_of_a_block_gets_all_of_it_in_order(stdout: t.Calla
     writer.write_message(StateMessage(value={"bookmarks": {}}))
     assert [m.get("record", {}).get("id") for m in _lines(out)] == [*range(100), None]
     assert out.writes > 3  # the block went out in several partial writes
+
+
+def test_the_output_ends_with_a_state_when_records_followed_the_last_one(stdout: t.Callable[[], _TrickleStdout]) -> None:
+    out = stdout()
+    writer = CheckpointFlushingWriter()
+    state = {"bookmarks": {"report": {"replication_key_value": 2}}}
+    writer.write_message(_record(0))
+    writer.write_message(StateMessage(value=state))
+    writer.write_message(_record(1))  # a full-table stream synced last: the SDK writes no STATE it has written
+    writer.close()
+    assert [m["type"] for m in _lines(out)] == ["RECORD", "STATE", "RECORD", "STATE"]
+    assert _lines(out)[-1]["value"] == state
+    writer.close()  # nothing more at a second close
+    assert len(_lines(out)) == 4

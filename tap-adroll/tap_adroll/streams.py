@@ -247,15 +247,50 @@ class ReportStream(AdRollStream):
                 f", re-reading from bookmark {str(bookmarks[eid])[:10]} minus {lookback} day(s)" if bookmarks[eid] else ", from start_date",
             )
         self.checkpoints.start_partition(f"organization {self.lookups.organization_eid}", len(windows))
-        flight = self.in_flight(Job("organization", None, window) for window in windows)
+        refused: set[str] = set()
+        flight = self.in_flight(self._jobs(windows, refused))
         try:
-            while flight.next_partition() is not None:
-                job, response = flight.take()
+            while (job := flight.next_job()) is not None:
+                try:
+                    _, response = flight.take()
+                except PartitionRefusedError as refusal:
+                    flight.put_first(self._after_refusal(job.token, refusal, refused))
+                    continue
                 yield from self._day_rows(job.token, response)
         except Exception:
             flight.close()
             self.request_pool.shutdown()
             raise
+
+    @staticmethod
+    def _jobs(windows: list[Window], refused: set[str]) -> Iterator[Job[Window]]:
+        """The days to ask, without the advertisables refused so far (the queue plans each as it reaches it)."""
+        for window in windows:
+            asked = tuple(eid for eid in window.advertisables if eid not in refused)
+            if asked:
+                yield Job("organization", None, Window(window.start, asked))
+
+    def _after_refusal(self, window: Window, refusal: PartitionRefusedError, refused: set[str]) -> list[Job[Window]]:
+        """A day refused (403, 404): asked again in halves of its advertisables to find the one refused, which is
+        set aside (isolation.py); the others' rows and bookmarks are unaffected."""
+        unrefused = tuple(eid for eid in window.advertisables if eid not in refused)
+        if unrefused != window.advertisables:  # sent before an advertisable of it was found refused: without it
+            return [Job("organization", None, Window(window.start, unrefused))] if unrefused else []
+        if len(window.advertisables) == 1:
+            (eid,) = window.advertisables
+            refused.add(eid)
+            self.set_aside(eid, refusal)
+            return []
+        middle = len(window.advertisables) // 2
+        halves = (window.advertisables[:middle], window.advertisables[middle:])
+        self.logger.warning(
+            "%s: day %s refused for %d advertisables, asking again in halves to find which: %s",
+            self.name,
+            window,
+            len(window.advertisables),
+            refusal,
+        )
+        return [Job("organization", None, Window(window.start, half)) for half in halves]
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Window | None) -> dict[str, t.Any]:

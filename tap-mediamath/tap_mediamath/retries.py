@@ -146,10 +146,14 @@ class RetryingStream(RESTStream):
 
     def send_prepared(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One try: wait while the API has asked every request to, authenticate (a fresh token if due), send, check."""
-        self.request_pool.pause.wait()
-        authenticated = self.authenticator(prepared_request)
-        response = self.requests_session.send(authenticated, timeout=self.timeout, allow_redirects=self.allow_redirects)
-        self.validate_response(response)
+        pool = self.request_pool
+        if pool.gave_up is not None:
+            raise pool.gave_up  # another request failed for good: the run ends with its error, no more tries
+        with pool.pause.turn() as turn:
+            authenticated = self.authenticator(prepared_request)
+            response = self.requests_session.send(authenticated, timeout=self.timeout, allow_redirects=self.allow_redirects)
+            turn.status = response.status_code
+            self.validate_response(response)
         return response
 
     def in_flight(self, jobs: Iterable[Job]) -> InFlight:
@@ -197,14 +201,16 @@ class RetryingStream(RESTStream):
             try:
                 return decorated(prepared_request, context)
             except RetriableAPIError as exc:
-                raise self.gave_up(str(exc), exc) from None
+                error = self.gave_up(str(exc), exc)
             except (requests.RequestException, ConnectionError) as exc:
                 self.count_request()
                 url = urlsplit(prepared_request.url or "")
                 what = (
                     f"{self.describe_request(prepared_request)} failed: {network_reason(exc)}, connecting to {url.scheme}://{url.netloc}/"
                 )
-                raise self.gave_up(what, exc) from None
+                error = self.gave_up(what, exc)
+            self.request_pool.give_up(error)  # requests in flight try no more
+            raise error from None
 
         return call
 

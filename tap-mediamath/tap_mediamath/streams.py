@@ -7,6 +7,7 @@ import datetime as dt
 import time
 import typing as t
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from singer_sdk.exceptions import FatalAPIError
@@ -254,11 +255,20 @@ class ReportStream(MediaMathStream):
         own = self.get_context_state(context).get("replication_key_value")
         if own or "advertiser_id" not in context:
             return own
+        return self._organization_bookmarks.get(context["organization_id"])  # None: an advertiser added since
+
+    @cached_property
+    def _organization_bookmarks(self) -> dict[int, str]:
+        """Organization bookmarks that stand for their advertisers: those of state where no advertiser has a
+        bookmark yet (written before advertisers had their own), read as the run starts."""
         partitions = self.stream_state.get("partitions", [])
         if any("advertiser_id" in p.get("context", {}) and p.get("replication_key_value") for p in partitions):
-            return None  # an advertiser added since: from start_date
-        legacy = [p.get("replication_key_value") for p in partitions if p.get("context") == {"organization_id": context["organization_id"]}]
-        return legacy[0] if legacy else None
+            return {}
+        return {
+            p["context"]["organization_id"]: p["replication_key_value"]
+            for p in partitions
+            if set(p.get("context", {})) == {"organization_id"} and p.get("replication_key_value")
+        }
 
     @property
     def paginated(self) -> bool:

@@ -14,7 +14,10 @@ exactly what one request at a time gives, and a run killed at any moment resumes
 - With 1, a job is sent only once the previous answer has been parsed: the requests and their order are those of
   the SDK's own loop.
 - Limits are shared (``SharedPause``): a 429 pauses every request of the tap until its ``Retry-After`` has passed,
-  then they resume ``RESUME_SPACING_SECONDS`` apart. Tokens are renewed once for every waiting request (tokens.py).
+  then they resume ``RESUME_SPACING_SECONDS`` apart, and one request at a time tries the API until one is not
+  refused, so retries in flight do not spend a quota one request at a time would not (AdRoll's 100 a day). When
+  a request gives up, no other request is tried again. Tokens are renewed once for every waiting request
+  (tokens.py).
 - A job fails in the order it was laid out: its error reaches the stream when the stream comes to it, exactly
   where one request at a time would have failed. Jobs of a partition set aside are dropped, sent or not.
 
@@ -25,17 +28,19 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import threading
 import time
 import typing as t
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Iterable, Iterator
+    from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 
     import requests
 
 RESUME_SPACING_SECONDS = 0.05
+TOO_MANY_REQUESTS = 429
 _T = t.TypeVar("_T")
 
 
@@ -56,6 +61,8 @@ class SharedPause:
         self._lock = threading.Lock()
         self._next_leave = 0.0  # monotonic time the next request may leave (the gate reopens, then one by one)
         self.pauses = 0
+        self._probing = False  # after a 429: one request at a time until one is answered otherwise
+        self._probe = threading.Lock()
 
     def pause(self, seconds: float) -> None:
         """The API asked to wait ``seconds``: nobody sends before then."""
@@ -64,6 +71,7 @@ class SharedPause:
             if until > self._next_leave:
                 self._next_leave = until
                 self.pauses += 1
+            self._probing = True
 
     def wait(self) -> None:
         """Block until this request may be sent."""
@@ -75,6 +83,27 @@ class SharedPause:
             self._next_leave = leave + RESUME_SPACING_SECONDS
         time.sleep(max(leave - time.monotonic(), 0.0))
 
+    @contextlib.contextmanager
+    def turn(self) -> Generator[Turn, None, None]:
+        """One try of a request: after the gate, and alone while the API is refusing (set ``Turn.status``)."""
+        self.wait()
+        probe = self._probing and self._probe.acquire()
+        turn = Turn()
+        try:
+            yield turn
+        finally:
+            if probe:
+                if turn.status is not None and turn.status != TOO_MANY_REQUESTS:
+                    self._probing = False
+                self._probe.release()
+
+
+@dataclasses.dataclass
+class Turn:
+    """What one try got: its HTTP status (None without an answer)."""
+
+    status: int | None = None
+
 
 class RequestPool:
     """The tap's worker threads: at most ``size`` requests in flight, whatever stream sends them."""
@@ -84,6 +113,11 @@ class RequestPool:
         self.pause = SharedPause()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self.gave_up: BaseException | None = None  # the first request that gave up: no other tries again
+
+    def give_up(self, error: BaseException) -> None:
+        if self.gave_up is None:
+            self.gave_up = error
 
     def submit(self, work: Callable[[], _T]) -> concurrent.futures.Future[_T]:
         with self._lock:
@@ -118,11 +152,16 @@ class InFlight(t.Generic[_T]):
 
     # ------------------------------------------------------------------ what the stream asks
 
-    def next_partition(self) -> Hashable | None:
-        """The partition of the next answer to take, or None when every job is answered."""
+    def next_job(self) -> Job[_T] | None:
+        """The job whose answer comes next, or None when every job is answered."""
         if not self._queue:
             self._pull()
-        return self._queue[0].job.partition if self._queue else None
+        return self._queue[0].job if self._queue else None
+
+    def next_partition(self) -> Hashable | None:
+        """The partition of the next answer to take, or None when every job is answered."""
+        job = self.next_job()
+        return job.partition if job is not None else None
 
     def take(self) -> tuple[Job[_T], requests.Response]:
         """The next answer in the order laid out (waiting for it); its request's error is raised here."""

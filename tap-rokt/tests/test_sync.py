@@ -214,8 +214,8 @@ def test_a_fault_outlasting_the_retries_fails_naming_request_and_window(emulator
 def test_a_failed_stream_still_emits_every_record_it_read(emulator, config):
     # Records wait in the writer's block until a STATE (every 1,000 rows): the rows of the two windows
     # answered before the failure come out all the same, as the SDK's own writer would have written them.
-    emulator.faults.add("status", status=403, path=r"/campaigns/$", skip=2)
-    run = run_tap("tap-rokt", {**config, "account_ids": [USD_ACCOUNT], "report_window_days": 3})
+    emulator.faults.add("status", status=403, path=r"/campaigns/$", skip=2)  # the third request: one at a time
+    run = run_tap("tap-rokt", {**config, "account_ids": [USD_ACCOUNT], "report_window_days": 3, "max_concurrent_requests": 1})
     assert run.returncode != 0
     truth = report_rows(emulator, USD_ACCOUNT, "campaigns", start=START, end="2025-03-07", dimensions=("campaign_id",))
     rows = _campaign_rows(run, USD_ACCOUNT)
