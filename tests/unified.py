@@ -1,6 +1,6 @@
 """The unified ad_reporting tables (transform/) as the cross-tap tests check them: per level, the report stream of
-each platform that feeds it, its totals per platform, day and currency from a tap's own output, the same from the
-warehouse, and what dbt's last run reports."""
+each platform that feeds it, its totals per platform, source (the schema a login landed in), day and currency from a
+tap's own output, the same from the warehouse, and what dbt's last run reports."""
 
 from __future__ import annotations
 
@@ -50,38 +50,40 @@ LEVELS: dict[str, dict[str, ReportStream]] = {
 }
 # The grain of each table: one row per these columns (stricter than the dbt tests' keys, which add parent ids).
 GRAIN = {
-    "account": ("date_day", "platform", "account_id", "currency"),
-    "campaign": ("date_day", "platform", "campaign_id"),
-    "ad_group": ("date_day", "platform", "ad_group_id"),
-    "ad": ("date_day", "platform", "ad_id"),
+    "account": ("source_relation", "date_day", "platform", "account_id", "currency"),
+    "campaign": ("source_relation", "date_day", "platform", "campaign_id"),
+    "ad_group": ("source_relation", "date_day", "platform", "ad_group_id"),
+    "ad": ("source_relation", "date_day", "platform", "ad_id"),
 }
 
-# (platform, day, currency) -> (spend, spend_usd, impressions, clicks)
-Totals = dict[tuple[str, str, str], tuple[Decimal, Decimal | None, int, int]]
+# (platform, source_relation, day, currency) -> (spend, spend_usd, impressions, clicks)
+Totals = dict[tuple[str, str, str, str], tuple[Decimal, Decimal | None, int, int]]
 
 
 def _exact(value) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value or 0)
 
 
-def expected(tap: str, records_of) -> dict[str, Totals]:
-    """Per level, one tap's totals per platform, day and currency, from its RECORD payloads (``records_of(stream)``),
-    keeping the last row of each primary key as the loaders' upserts do."""
+def expected(tap: str, records_of, schema: str | None = None) -> dict[str, Totals]:
+    """Per level, one tap's totals per platform, source, day and currency, from its RECORD payloads
+    (``records_of(stream)``), keeping the last row of each primary key as the loaders' upserts do. The source is the
+    schema the rows land in: the tap's namespace unless given."""
+    source_relation = schema or tap.replace("-", "_")
     out: dict[str, Totals] = {}
     for level, streams in LEVELS.items():
         if tap not in streams:
             continue
         report = streams[tap]
         rows = {tuple(row[key] for key in report.keys): row for row in records_of(report.stream)}
-        sums: dict[tuple[str, str, str], list] = collections.defaultdict(lambda: [Decimal(0), Decimal(0), 0, 0])
+        sums: dict[tuple[str, str, str, str], list] = collections.defaultdict(lambda: [Decimal(0), Decimal(0), 0, 0])
         for row in rows.values():
-            acc = sums[(PLATFORMS[tap], row[report.day][:10], row[report.currency])]
+            acc = sums[(PLATFORMS[tap], source_relation, row[report.day][:10], row[report.currency])]
             acc[0] += _exact(row[report.spend])
             acc[1] += _exact(row[report.spend_usd]) if report.spend_usd else _exact(row[report.spend])
             acc[2] += int(_exact(row[report.impressions]))
             acc[3] += int(_exact(row[report.clicks]))
         out[level] = {
-            key: (spend, spend_usd if report.spend_usd or key[2] == "USD" else None, impressions, clicks)
+            key: (spend, spend_usd if report.spend_usd or key[3] == "USD" else None, impressions, clicks)
             for key, (spend, spend_usd, impressions, clicks) in sums.items()
         }
     return out
@@ -97,16 +99,16 @@ def merged(per_tap: list[dict[str, Totals]]) -> dict[str, Totals]:
 
 
 def landed(query) -> dict[str, Totals]:
-    """Per level, the unified table's totals per platform, day and currency, from the warehouse."""
+    """Per level, the unified table's totals per platform, source, day and currency, from the warehouse."""
     out: dict[str, Totals] = {}
     for level in LEVELS:
         rows = query(
-            f"select platform, cast(date_day as varchar), currency, sum(spend), sum(spend_usd), sum(impressions), sum(clicks) "
-            f"from {SCHEMA}.ad_reporting__{level}_report group by 1, 2, 3"
+            f"select platform, source_relation, cast(date_day as varchar), currency, sum(spend), sum(spend_usd), "
+            f"sum(impressions), sum(clicks) from {SCHEMA}.ad_reporting__{level}_report group by 1, 2, 3, 4"
         )
         out[level] = {
-            (platform, day, currency): (Decimal(spend), None if usd is None else Decimal(usd), int(impressions), int(clicks))
-            for platform, day, currency, spend, usd, impressions, clicks in rows
+            (platform, source, day, currency): (Decimal(spend), None if usd is None else Decimal(usd), int(impressions), int(clicks))
+            for platform, source, day, currency, spend, usd, impressions, clicks in rows
         }
     return out
 

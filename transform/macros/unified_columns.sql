@@ -1,5 +1,6 @@
-{#- The columns of a unified table, in order and with one type each: Fivetran dbt_ad_reporting's names for the
-    level (account, campaign, ad_group, ad) and its metrics, plus currency, report_timezone and spend_usd. -#}
+{#- The columns of a unified table, in order and with one type each (the types its contract declares): Fivetran
+    dbt_ad_reporting's source_relation, names for the level (account, campaign, ad_group, ad) and metrics, plus
+    currency, report_timezone and spend_usd. -#}
 {% macro unified_dimensions(level) -%}
     {%- set levels = ['account', 'campaign', 'ad_group', 'ad'] -%}
     {%- set dimensions = [] -%}
@@ -10,7 +11,8 @@
 {%- endmacro %}
 
 {% macro unified_columns(level) -%}
-    date_day,
+    cast(source_relation as {{ dbt.type_string() }}) as source_relation,
+    {{ report_day('date_day') }} as date_day,
     cast(platform as {{ dbt.type_string() }}) as platform,
     {%- for column in unified_dimensions(level) %}
     {%- if column.endswith('_id') %}

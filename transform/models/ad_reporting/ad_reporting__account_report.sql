@@ -6,6 +6,7 @@ with rokt as (
     select
         report.date_day,
         'rokt' as platform,
+        report.source_relation,
         report.account_id,
         max(accounts.account_name) as account_name,
         report.currency,
@@ -18,13 +19,15 @@ with rokt as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_rokt__campaign_report') }} as report
     left join {{ ref('stg_rokt__accounts') }} as accounts on accounts.account_id = report.account_id
-    group by report.date_day, report.account_id, report.currency, report.report_timezone
+        and accounts.source_relation = report.source_relation
+    group by report.source_relation, report.date_day, report.account_id, report.currency, report.report_timezone
 ),
 
 adroll as (
     select
         report.date_day,
         'adroll' as platform,
+        report.source_relation,
         report.account_id,
         coalesce(advertisables.account_name, report.reported_account_name) as account_name,
         report.currency,
@@ -37,12 +40,14 @@ adroll as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_adroll__advertisable_report') }} as report
     left join {{ ref('stg_adroll__advertisables') }} as advertisables on advertisables.account_id = report.account_id
+        and advertisables.source_relation = report.source_relation
 ),
 
 mediamath as (
     select
         date_day,
         'mediamath' as platform,
+        source_relation,
         account_id,
         max(account_name) as account_name,
         currency,
@@ -54,7 +59,7 @@ mediamath as (
         sum(conversions) as conversions,
         sum(conversions_value) as conversions_value
     from {{ ref('stg_mediamath__performance') }}
-    group by date_day, account_id, currency
+    group by source_relation, date_day, account_id, currency
 ),
 
 unioned as (

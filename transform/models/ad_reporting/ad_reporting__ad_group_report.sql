@@ -5,6 +5,7 @@ with adroll as (
     select
         report.date_day,
         'adroll' as platform,
+        report.source_relation,
         ads.account_id,
         max(advertisables.account_name) as account_name,
         ad_groups.campaign_id,
@@ -21,16 +22,21 @@ with adroll as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_adroll__ad_report') }} as report
     left join {{ ref('stg_adroll__ads') }} as ads on ads.ad_id = report.ad_id
+        and ads.source_relation = report.source_relation
     left join {{ ref('stg_adroll__ad_groups') }} as ad_groups on ad_groups.ad_group_id = ads.ad_group_id
+        and ad_groups.source_relation = report.source_relation
     left join {{ ref('stg_adroll__campaigns') }} as campaigns on campaigns.campaign_id = ad_groups.campaign_id
+        and campaigns.source_relation = report.source_relation
     left join {{ ref('stg_adroll__advertisables') }} as advertisables on advertisables.account_id = ads.account_id
-    group by report.date_day, ads.account_id, ad_groups.campaign_id, ads.ad_group_id, report.currency
+        and advertisables.source_relation = report.source_relation
+    group by report.source_relation, report.date_day, ads.account_id, ad_groups.campaign_id, ads.ad_group_id, report.currency
 ),
 
 mediamath as (
     select
         date_day,
         'mediamath' as platform,
+        source_relation,
         account_id,
         max(account_name) as account_name,
         campaign_id,
@@ -46,7 +52,7 @@ mediamath as (
         sum(conversions) as conversions,
         sum(conversions_value) as conversions_value
     from {{ ref('stg_mediamath__performance') }}
-    group by date_day, account_id, campaign_id, ad_group_id, currency
+    group by source_relation, date_day, account_id, campaign_id, ad_group_id, currency
 ),
 
 unioned as (

@@ -5,6 +5,7 @@ with adroll as (
     select
         report.date_day,
         'adroll' as platform,
+        report.source_relation,
         ads.account_id,
         advertisables.account_name,
         ad_groups.campaign_id,
@@ -23,9 +24,13 @@ with adroll as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_adroll__ad_report') }} as report
     left join {{ ref('stg_adroll__ads') }} as ads on ads.ad_id = report.ad_id
+        and ads.source_relation = report.source_relation
     left join {{ ref('stg_adroll__ad_groups') }} as ad_groups on ad_groups.ad_group_id = ads.ad_group_id
+        and ad_groups.source_relation = report.source_relation
     left join {{ ref('stg_adroll__campaigns') }} as campaigns on campaigns.campaign_id = ad_groups.campaign_id
+        and campaigns.source_relation = report.source_relation
     left join {{ ref('stg_adroll__advertisables') }} as advertisables on advertisables.account_id = ads.account_id
+        and advertisables.source_relation = report.source_relation
 )
 
 select {{ unified_columns('ad') }}

@@ -5,6 +5,7 @@ with rokt as (
     select
         report.date_day,
         'rokt' as platform,
+        report.source_relation,
         report.account_id,
         accounts.account_name,
         report.campaign_id,
@@ -19,12 +20,14 @@ with rokt as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_rokt__campaign_report') }} as report
     left join {{ ref('stg_rokt__accounts') }} as accounts on accounts.account_id = report.account_id
+        and accounts.source_relation = report.source_relation
 ),
 
 adroll as (
     select
         report.date_day,
         'adroll' as platform,
+        report.source_relation,
         campaigns.account_id,
         advertisables.account_name,
         report.campaign_id,
@@ -39,13 +42,16 @@ adroll as (
         {{ null_amount() }} as conversions_value
     from {{ ref('stg_adroll__campaign_report') }} as report
     left join {{ ref('stg_adroll__campaigns') }} as campaigns on campaigns.campaign_id = report.campaign_id
+        and campaigns.source_relation = report.source_relation
     left join {{ ref('stg_adroll__advertisables') }} as advertisables on advertisables.account_id = campaigns.account_id
+        and advertisables.source_relation = report.source_relation
 ),
 
 mediamath as (
     select
         date_day,
         'mediamath' as platform,
+        source_relation,
         account_id,
         max(account_name) as account_name,
         campaign_id,
@@ -59,7 +65,7 @@ mediamath as (
         sum(conversions) as conversions,
         sum(conversions_value) as conversions_value
     from {{ ref('stg_mediamath__performance') }}
-    group by date_day, account_id, campaign_id, currency
+    group by source_relation, date_day, account_id, campaign_id, currency
 ),
 
 unioned as (

@@ -1,16 +1,18 @@
-{#- Every (platform, report day) of a unified table has exactly the spend, impressions and clicks of the source
-    report stream that feeds its level, and no platform or day is missing or extra. Returns the rows that differ. -#}
+{#- Every (platform, source_relation, report day) of a unified table has exactly the spend, impressions and clicks
+    of the source report stream that feeds its level, as loaded in that schema, and no platform, source or day is
+    missing or extra. Returns the rows that differ. -#}
 {% test reconciles_with_report_streams(model, level) %}
 
 with unified as (
     select
         platform,
+        source_relation,
         date_day,
         sum({{ as_amount('spend') }}) as spend,
         sum({{ as_amount('impressions') }}) as impressions,
         sum({{ as_amount('clicks') }}) as clicks
     from {{ model }}
-    group by platform, date_day
+    group by platform, source_relation, date_day
 ),
 
 reported as (
@@ -19,6 +21,7 @@ reported as (
 
 select
     coalesce(unified.platform, reported.platform) as platform,
+    coalesce(unified.source_relation, reported.source_relation) as source_relation,
     coalesce(unified.date_day, reported.date_day) as date_day,
     unified.spend as unified_spend,
     reported.spend as reported_spend,
@@ -28,7 +31,9 @@ select
     reported.clicks as reported_clicks
 from unified
 full outer join reported
-    on reported.platform = unified.platform and reported.date_day = unified.date_day
+    on reported.platform = unified.platform
+    and reported.source_relation = unified.source_relation
+    and reported.date_day = unified.date_day
 where unified.platform is null
     or reported.platform is null
     or unified.spend is distinct from reported.spend

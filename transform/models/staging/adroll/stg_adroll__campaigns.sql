@@ -1,6 +1,8 @@
 -- AdRoll campaigns (active and inactive) and the advertisable each belongs to.
+{% call(relation, columns) union_landed('adroll', 'campaigns', {'eid': 'text', 'name': 'text', 'advertisable_eid': 'text'}) %}
 select
-    eid as campaign_id,
-    name as campaign_name,
-    advertisable_eid as account_id
-from {{ source('tap_adroll', 'campaigns') }}
+    {{ as_id('eid') }} as campaign_id,
+    cast(name as {{ dbt.type_string() }}) as campaign_name,
+    {{ as_id('advertisable_eid') }} as account_id
+from {{ relation }} as raw
+{% endcall %}

@@ -1,5 +1,7 @@
 -- Rokt accounts: the names of the accounts that reports only name by id.
+{% call(relation, columns) union_landed('rokt', 'accounts', {'accountId': 'text', 'accountName': 'text'}) %}
 select
     {{ as_id('"accountId"') }} as account_id,
-    "accountName" as account_name
-from {{ source('tap_rokt', 'accounts') }}
+    cast("accountName" as {{ dbt.type_string() }}) as account_name
+from {{ relation }} as raw
+{% endcall %}
