@@ -132,6 +132,8 @@ class AdRollEmulator(Emulator):
         self._quota_lock = threading.Lock()
         self.quota_used: dict[dt.date, int] = {}
         self.organization = self._make_organization()
+        # Advertisables the credentials may no longer read: their per-advertisable endpoints answer 403.
+        self.forbidden_advertisables: set[str] = set()
         self._issue_initial_tokens()
 
     # ------------------------------------------------------------------ lifecycle
@@ -573,6 +575,8 @@ class AdRollEmulator(Emulator):
         if not eid:
             raise HTTPError(400, {"errors": ["Missing required parameter 'advertisable'"]})
         self._advertisable(eid)
+        if eid in self.forbidden_advertisables:
+            raise HTTPError(403, {"errors": [f"You do not have access to advertisable '{eid}'"]})
         return eid
 
     @staticmethod

@@ -270,6 +270,11 @@ class LoggedRequest:
     status: int
     at: float  # when it was answered (time.time())
     received: float = 0.0  # when it arrived, before any latency (time.time())
+    body: str = ""  # the request body as text: report windows of POST queries live there
+
+    def json(self) -> JSON:
+        """The body parsed as JSON (None when empty)."""
+        return json.loads(self.body) if self.body else None
 
 
 class Emulator:
@@ -339,7 +344,8 @@ class Emulator:
         self.tokens.revoke_all()
 
     def _log(self, request: Request, status: int, received: float = 0.0) -> None:
-        entry = LoggedRequest(request.method, request.path, request.query, status, time.time(), received)
+        body = request.body.decode("utf-8", "replace")
+        entry = LoggedRequest(request.method, request.path, request.query, status, time.time(), received, body)
         with self._log_lock:
             self.requests.append(entry)
 
