@@ -132,7 +132,8 @@ class AdRollEmulator(Emulator):
         self._quota_lock = threading.Lock()
         self.quota_used: dict[dt.date, int] = {}
         self.organization = self._make_organization()
-        # Advertisables the credentials may no longer read: their per-advertisable endpoints answer 403.
+        # Advertisables the credentials may no longer read: their per-advertisable endpoints, and reports that name
+        # them, answer 403.
         self.forbidden_advertisables: set[str] = set()
         self._issue_initial_tokens()
 
@@ -656,6 +657,9 @@ class AdRollEmulator(Emulator):
         for eid in advertisables:
             if eid not in self.advertisable_eids():
                 raise HTTPError(400, {"errors": [f"Unknown advertisable EID '{eid}'"]})
+        refused = [eid for eid in advertisables or self.advertisable_eids() if eid in self.forbidden_advertisables]
+        if refused:  # a report is refused whole when it names an advertisable the credentials may not read
+            raise HTTPError(403, {"errors": [f"You do not have access to advertisable '{refused[0]}'"]})
         filters = {name: set(request.param_list(name)) for name in ("campaigns", "adgroups", "ads")}
         eids = advertisables or self.advertisable_eids()
         if data_format == "entity":
