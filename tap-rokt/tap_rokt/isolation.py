@@ -58,12 +58,7 @@ class SetAsideRegistry:
 
     def add(self, entry: SetAside, logger: logging.Logger) -> None:
         self.entries.append(entry)
-        logger.error(
-            "%s: %s set aside, the other partitions go on: %s. Its bookmark stays at its last complete window",
-            entry.stream,
-            entry.partition,
-            entry.reason,
-        )
+        logger.error("%s: %s set aside, the other partitions go on: %s", entry.stream, entry.partition, entry.reason)
 
     def is_refused(self, partition: str) -> bool:
         """Whether any stream of this run had this partition refused."""
