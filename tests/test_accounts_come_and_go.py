@@ -234,7 +234,7 @@ def test_rokt_a_forbidden_account_is_set_aside_and_every_other_one_completes(rok
     assert [message(line) for line in refusals] == [
         (
             f"campaign_report: account {SYDNEY} set aside, the other partitions go on: Rokt API GET /v1/query/accounts/{SYDNEY}"
-            "/campaigns/help failed: 403 Forbidden: Injected 403 Forbidden. Its bookmark stays at its last complete window"
+            "/campaigns/help failed: 403 Forbidden: Injected 403 Forbidden"
         )
     ]
     # Every other account: exact rows, bookmarked in the last STATE; the refused one has no bookmark.
