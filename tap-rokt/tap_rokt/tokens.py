@@ -57,6 +57,7 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
         self.token_requests = 0  # every try, for the run's request count
         self._renewal = threading.RLock()  # one renewal for every request in flight that needs it
         self._rejected: str | None = None  # the Authorization header of the last token rejected
+        self._failure: FatalAPIError | None = None  # the token endpoint's last word, once it failed for good
 
     # ------------------------------------------------------------------ validity
 
@@ -96,8 +97,14 @@ class RenewingOAuthAuthenticator(OAuthAuthenticator):
     @override
     def update_access_token(self) -> None:
         with self._renewal:
+            if self._failure is not None:
+                raise self._failure  # the token endpoint already failed for good: no request asks it again
             if not self.is_token_valid():  # not renewed by another request meanwhile
-                self.request_access_token()
+                try:
+                    self.request_access_token()
+                except FatalAPIError as failure:
+                    self._failure = failure
+                    raise
 
     def request_access_token(self) -> None:
         """Ask the token endpoint for a new token, with the streams' retry policy."""
