@@ -1,12 +1,19 @@
-"""The demo: every source, from its local emulator, into an embedded DuckDB warehouse, twice.
+"""The demo: every source, from its local emulator, into an embedded DuckDB warehouse of its own, twice.
 
-1. starts the emulators (`python -m emulators`) on the ports the `dev` environment of meltano.yml names;
-2. clears the warehouse and the state, then runs the `ads-to-duckdb` job: a first, full run, whose last task builds
+1. refuses to start, in one line, when TARGET_DUCKDB_FILEPATH names another file than its own warehouse, or when
+   output/demo/ was not made by the demo;
+2. starts the emulators (`python -m emulators`) on free loopback ports and points the `dev` environment's taps at them;
+3. deletes its own warehouse (output/demo/warehouse.duckdb) and clears its own state ids
+   (dev:<tap>-to-target-duckdb:demo), then runs the `ads-to-duckdb` job: a first, full run, whose last task builds
    and tests the unified ad_reporting tables (dbt, transform/);
-3. prints what landed: per source, tables and rows, then date range and spend per account in its currency;
-4. runs the job again: an incremental run, which re-reads only the lookback days and upserts them;
-5. prints the unified campaign-level table's totals per platform, currency and month;
-6. stops the emulators.
+4. prints what landed: per source, tables and rows, then date range and spend per account in its currency;
+5. runs the job again: an incremental run, which re-reads only the lookback days and upserts them;
+6. prints the unified campaign-level table's totals per platform, currency and month;
+7. stops the emulators.
+
+Nothing else is read or written: not prod's warehouse (output/warehouse.duckdb) nor dev's (output/dev.duckdb), not
+their state ids, not the other files in output/. The demo runs on its own settings: the taps' settings in the
+environment (TAP_ROKT_APP_ID...) and the project's .env (where prod secrets live) are left out of its runs.
 """
 
 from __future__ import annotations
@@ -16,19 +23,30 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
+import typing as t
 from pathlib import Path
 
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
+DEMO_DIR = ROOT / "output" / "demo"
+WAREHOUSE = DEMO_DIR / "warehouse.duckdb"
+# Written when the demo makes DEMO_DIR: without it the folder is someone else's, and the demo touches nothing there.
+MARKER = DEMO_DIR / ".created-by-demo"
+ENVIRONMENT = "dev"
+STATE_ID_SUFFIX = "demo"  # state ids dev:<tap>-to-target-duckdb:demo, apart from dev's own runs and from prod's
 DEMO_DAYS = 30
-PORTS = {"rokt": 18101, "adroll": 18102, "mediamath": 18103}
 UNIFIED_CAMPAIGNS = "ad_reporting.ad_reporting__campaign_report"
+# The base URL of each tap's API under its emulator's URL, as the dev environment of meltano.yml sets them.
+API_URLS = {
+    "TAP_ROKT_API_URL": ("rokt", ""),
+    "TAP_ADROLL_API_URL": ("adroll", ""),
+    "TAP_MEDIAMATH_API_URL": ("mediamath", "/reporting/v2"),
+    "TAP_MEDIAMATH_AUTH_URL": ("mediamath", "/oauth/token"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,29 +80,32 @@ SOURCES = [
 
 
 def main() -> int:
+    refusal = refusal_reason(os.environ)
+    if refusal:
+        print(f"demo: {refusal}", file=sys.stderr)
+        return 2
     os.chdir(ROOT)
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = demo_environment(os.environ)
     # The date-time form most Meltano users write: the tap names report days by its calendar date.
     start_date = f"{(dt.date.today() - dt.timedelta(days=DEMO_DAYS)).isoformat()}T00:00:00Z"
     for source in SOURCES:
         env[f"{source.tap.upper().replace('-', '_')}_START_DATE"] = start_date
 
     providers = [source.provider for source in SOURCES]
-    step(f"Starting the emulators on 127.0.0.1 ports {', '.join(str(PORTS[name]) for name in providers)}")
-    emulators = subprocess.Popen(
-        [sys.executable, "-m", "emulators", f"--providers={','.join(providers)}", *[f"--port={name}={PORTS[name]}" for name in providers]],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    step(f"Starting the emulators of {', '.join(providers)} on free ports of 127.0.0.1")
+    command = [sys.executable, "-m", "emulators", f"--providers={','.join(providers)}"]
+    emulators = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
-        print("   ", json.loads(emulators.stdout.readline()))
-        shutil.rmtree(WAREHOUSE.parent, ignore_errors=True)
-        WAREHOUSE.parent.mkdir(parents=True)
-        for source in SOURCES:
-            meltano(["state", "clear", "--force", f"dev:{source.tap}-to-target-duckdb"], env, quiet=True)
+        first_line = emulators.stdout.readline() if emulators.stdout else ""
+        if not first_line:
+            print("demo: the emulators did not start (their error is above)", file=sys.stderr)
+            return 1
+        urls = json.loads(first_line)
+        print("   ", urls)
+        env.update({name: urls[provider] + path for name, (provider, path) in API_URLS.items()})
+        reset_own_warehouse_and_state(env)
 
-        step(f"First run: meltano run ads-to-duckdb (full extraction from {start_date})")
+        step(f"First run: meltano run ads-to-duckdb (full extraction from {start_date}) into {WAREHOUSE.relative_to(ROOT)}")
         seconds, log = run_job(env)
         print(f"    done in {seconds:.1f} s; {dbt_outcome(log)}")
         rows_after_first = summarize()
@@ -114,13 +135,57 @@ def main() -> int:
         emulators.wait(timeout=10)
 
 
+def refusal_reason(environ: t.Mapping[str, str]) -> str | None:
+    """Why the demo must not start, in one line: it would write a file it did not create."""
+    named = environ.get("TARGET_DUCKDB_FILEPATH")
+    if named and (ROOT / named).resolve() != WAREHOUSE:
+        return (
+            f"TARGET_DUCKDB_FILEPATH names {named}, but the demo writes only its own warehouse, {WAREHOUSE.relative_to(ROOT)}: "
+            "unset TARGET_DUCKDB_FILEPATH and run the demo again"
+        )
+    if DEMO_DIR.exists() and not MARKER.exists():
+        return f"{DEMO_DIR.relative_to(ROOT)}/ was not made by the demo, which would overwrite it: move it away and run the demo again"
+    return None
+
+
+def demo_environment(environ: t.Mapping[str, str]) -> dict[str, str]:
+    """The environment of every meltano command: the taps' settings the shell holds (prod credentials, accounts)
+    left out, so the dev environment's settings and the demo's own apply; the demo's warehouse."""
+    own = tuple(f"{source.tap.upper().replace('-', '_')}_" for source in SOURCES)
+    left_out = sorted(name for name in environ if name.startswith(own))
+    if left_out:
+        print(f"    the demo runs on its own settings: leaving out {', '.join(left_out)}")
+    env = {name: value for name, value in environ.items() if name not in left_out and name != "MELTANO_ENVIRONMENT"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["TARGET_DUCKDB_FILEPATH"] = str(WAREHOUSE)
+    return env
+
+
+def reset_own_warehouse_and_state(env: dict) -> None:
+    """Delete the warehouse the demo made last time (only in its own folder) and clear only its own state ids."""
+    if DEMO_DIR.exists():
+        for made in (WAREHOUSE, WAREHOUSE.with_name(f"{WAREHOUSE.name}.wal")):
+            made.unlink(missing_ok=True)
+    else:
+        DEMO_DIR.mkdir(parents=True)
+        MARKER.write_text("Made by scripts/demo.py, which deletes and rewrites warehouse.duckdb here on every run.\n")
+    for source in SOURCES:  # an id not there yet is no error; a failure is (a first run must start from start_date)
+        meltano(["state", "clear", "--force", state_id(source.tap)], env)
+
+
+def state_id(tap: str) -> str:
+    return f"{ENVIRONMENT}:{tap}-to-target-duckdb:{STATE_ID_SUFFIX}"
+
+
 def step(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-def meltano(args: list[str], env: dict, quiet: bool = False) -> subprocess.CompletedProcess:
-    done = subprocess.run(["meltano", *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0 and not quiet:
+def meltano(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    # --env-file: the project's .env holds prod's secrets and settings; the demo runs on its own.
+    command = ["meltano", f"--environment={ENVIRONMENT}", f"--env-file={os.devnull}", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
         sys.stderr.write(done.stdout[-5000:] + done.stderr[-5000:])
         raise SystemExit(f"meltano {' '.join(args)} failed with exit code {done.returncode}")
     return done
@@ -128,7 +193,7 @@ def meltano(args: list[str], env: dict, quiet: bool = False) -> subprocess.Compl
 
 def run_job(env: dict) -> tuple[float, str]:
     started = time.perf_counter()
-    done = meltano(["run", "ads-to-duckdb"], env)
+    done = meltano(["run", f"--state-id-suffix={STATE_ID_SUFFIX}", "ads-to-duckdb"], env)
     return time.perf_counter() - started, done.stdout + done.stderr
 
 

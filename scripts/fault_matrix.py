@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -33,5 +34,15 @@ def main(taps: list[str]) -> int:
     return 1 if failed else 0
 
 
+def parse_taps(argv: list[str]) -> list[str]:
+    parser = argparse.ArgumentParser(prog="scripts/fault_matrix.py", description=__doc__.splitlines()[0])
+    parser.add_argument("taps", nargs="*", metavar="TAP", help=f"taps to run (default: all): {', '.join(PROFILES)}")
+    taps = parser.parse_args(argv).taps
+    unknown = [tap for tap in taps if tap not in PROFILES]
+    if unknown:
+        parser.error(f"unknown tap {', '.join(unknown)}: choose among {', '.join(PROFILES)}")
+    return taps
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(parse_taps(sys.argv[1:])))

@@ -1,4 +1,5 @@
-"""Settings checks shared by the three taps: the schema's checks worded without values, then the dates.
+"""Settings checks shared by the three taps: the schema's checks worded without values, then the dates, and a
+warning for every setting name the tap does not know (a misspelled one would otherwise be ignored in silence).
 
 The SDK checks settings against the tap's JSON schema and fills in the defaults of settings left out, but
 its messages quote the offending value ("987650123 is not of type 'string'"), which for a secret setting is
@@ -11,6 +12,7 @@ This module is the same file in every tap (tests/test_shared_modules.py keeps it
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 import typing as t
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +45,8 @@ class CheckedSettingsTap(Tap):
         schema = copy.deepcopy(self.config_jsonschema)
         self.append_builtin_config(schema)
         config = copy.deepcopy(dict(self.config))
+        for warning in unknown_setting_warnings(config, schema.get("properties", {}), self.name):
+            self.logger.warning("Setting %s", warning)
         errors = [describe_schema_error(error) for error in _VALIDATOR(schema).iter_errors(config)]
         if not errors:
             super()._validate_config(raise_errors=raise_errors)  # fills in the defaults of settings left out
@@ -52,6 +56,20 @@ class CheckedSettingsTap(Tap):
         for error in errors:  # a check that does not fail (a static catalog's discovery) still says what is wrong
             self.logger.warning("Setting %s", error)
         return errors
+
+
+def unknown_setting_warnings(config: t.Mapping[str, t.Any], known: t.Collection[str], tap: str) -> list[str]:
+    """One line per setting name that is neither the tap's nor the SDK's (``known``: the schema's properties once
+    the built-in ones are appended, as ``--about`` lists them), naming the nearest known name, never the value.
+
+    Meltano passes the settings that have a value, custom ones included, and keeps its own extras (``_select``,
+    ``_metadata``...) out of the config file, so every name here is one a user wrote."""
+    lines = []
+    for name in sorted(set(config) - set(known)):
+        nearest = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {nearest[0]}?" if nearest else f"`{tap} --about` lists the settings"
+        lines.append(f"{name}: not a setting of {tap}, ignored; {hint}")
+    return lines
 
 
 def describe_schema_error(error: ValidationError) -> str:
