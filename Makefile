@@ -46,5 +46,7 @@ bench: setup $(VENV)/.orchestrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py --sizes 50000,250000
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/shards.py
 
+# What the set-up and the demo made; never output/warehouse.duckdb (prod's warehouse) nor .meltano/meltano.db
+# (the system database: prod's state).
 clean:
-	rm -rf $(VENV) .venv-peer .meltano output
+	rm -rf $(VENV) .venv-peer .meltano/extractors .meltano/loaders .meltano/utilities .meltano/run output/demo output/bench.json
