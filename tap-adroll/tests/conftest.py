@@ -18,8 +18,16 @@ def emulator():
     emulator.stop()
 
 
+@pytest.fixture(params=[1, 8], ids=["1 in flight", "8 in flight"])
+def in_flight(request: pytest.FixtureRequest) -> int:
+    """Requests in flight: every test runs one at a time and with 8 under way, except those that assert the order
+    requests reach the emulator in (or which of them a fault hits), which pin 1 with
+    ``@pytest.mark.parametrize("in_flight", [1])``."""
+    return int(request.param)
+
+
 @pytest.fixture
-def config(emulator: AdRollEmulator) -> dict:
+def config(emulator: AdRollEmulator, in_flight: int) -> dict:
     """Personal-access-token settings."""
     return {
         "api_url": emulator.url,
@@ -27,13 +35,12 @@ def config(emulator: AdRollEmulator) -> dict:
         "personal_access_token": PAT,
         "start_date": START,
         "end_date": END,
-        # These tests assert the order requests arrive in, one at a time's; tests/test_in_flight.py runs with 8.
-        "max_concurrent_requests": 1,
+        "max_concurrent_requests": in_flight,
     }
 
 
 @pytest.fixture
-def oauth_config(emulator: AdRollEmulator) -> dict:
+def oauth_config(emulator: AdRollEmulator, in_flight: int) -> dict:
     """OAuth settings: an access token, a refresh token and the client secret."""
     return {
         "api_url": emulator.url,
@@ -43,6 +50,5 @@ def oauth_config(emulator: AdRollEmulator) -> dict:
         "client_secret": CLIENT_SECRET,
         "start_date": START,
         "end_date": END,
-        # These tests assert the order requests arrive in, one at a time's; tests/test_in_flight.py runs with 8.
-        "max_concurrent_requests": 1,
+        "max_concurrent_requests": in_flight,
     }

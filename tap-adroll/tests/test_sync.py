@@ -195,6 +195,7 @@ def test_reports_with_known_organization_and_advertisables_make_no_lookup(emulat
 # ---------------------------------------------------------------------- incremental
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
     eids = emulator.advertisable_eids()
     config = {**config, "start_date": "2025-03-01", "end_date": "2025-03-08"}
@@ -220,6 +221,7 @@ def test_incremental_runs_reread_exactly_the_lookback_days(emulator, config):
     assert advertisable_bookmarks(third.state, "ad_report") == dict.fromkeys(eids, "2025-03-09T00:00:00+00:00")
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_lookback_never_reaches_before_start_date(emulator, config):
     state = {
         "bookmarks": {
@@ -242,6 +244,7 @@ def test_lookback_never_reaches_before_start_date(emulator, config):
 # ---------------------------------------------------------------------- quota
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next_run_resumes(emulator, config):
     eids = emulator.advertisable_eids()[:3]
     config = {
@@ -293,6 +296,7 @@ def test_quota_exhaustion_fails_with_state_at_the_last_complete_day_and_the_next
     assert sum(money(r["cost"]) for r in merged.values()) == sum(money(r["cost"]) for r in truth.values())
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_a_quota_reset_hours_away_fails_without_retrying(emulator, config):
     emulator.quota_per_day = 2  # quota_retry_after None: Retry-After is the time to midnight UTC
     run = run_tap("tap-adroll", {**config, "organization_eid": emulator.organization["eid"]}, catalog=catalog_for("advertisable_report"))
@@ -306,6 +310,7 @@ def test_a_quota_reset_hours_away_fails_without_retrying(emulator, config):
 # ---------------------------------------------------------------------- OAuth
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_oauth_token_expiring_mid_run_is_renewed_and_the_rotated_refresh_token_used(emulator, oauth_config):
     emulator.faults.add("expire_tokens", path=r"^/api/v1/", skip=5)
     emulator.faults.add("expire_tokens", path=r"^/api/v1/", skip=20)
@@ -376,6 +381,7 @@ def test_a_rejected_personal_access_token_fails_at_once(emulator, config):
     assert "not-the-pat" not in run.stderr
 
 
+@pytest.mark.parametrize("in_flight", [1])  # asserts the order requests reach the emulator in
 def test_transient_failures_are_retried_honouring_retry_after(emulator, config):
     emulator.faults.add("status", path=r"/report/campaign$", status=503, retry_after=0, times=2)
     emulator.faults.add("status", path=r"/report/ad$", status=429, retry_after=1)
@@ -440,6 +446,7 @@ def test_oauth_token_is_renewed_before_it_expires_without_a_401(oauth_config):
         ]
 
 
+@pytest.mark.parametrize("in_flight", [1])  # the fault hits the second request to arrive: one at a time, a known day
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
