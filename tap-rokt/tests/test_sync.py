@@ -165,13 +165,14 @@ def test_token_expiring_mid_run_is_renewed_once(emulator, config):
     )
 
 
+@pytest.mark.parametrize("in_flight", [1])  # the slow answers one after another make the run outlive a token
 def test_short_lived_tokens_are_renewed_before_expiry(emulator, config):
     # Tokens that live 1.5 s, announced as 1 s (expires_in is whole seconds): the tap renews them after 0.9 s,
     # a tenth of their announced life before expiry. Slow answers (checked 0.3 s after they arrive, well
     # inside the 0.6 s to spare) make the run outlive the first token.
     emulator.tokens.ttl_seconds = 1.5
     emulator.faults.add("slow", delay=0.3, path=r"/campaigns/$", times=4)
-    run = run_tap("tap-rokt", {**config, "max_concurrent_requests": 1})  # the slow answers one after another
+    run = run_tap("tap-rokt", config)
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(emulator.calls(r"/auth/oauth2/token")) >= 2
     assert not [c for c in emulator.calls() if c.status == 401]
@@ -211,11 +212,12 @@ def test_a_fault_outlasting_the_retries_fails_naming_request_and_window(emulator
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("in_flight", [1])  # the fault hits the third request to arrive: one at a time, a known window
 def test_a_failed_stream_still_emits_every_record_it_read(emulator, config):
     # Records wait in the writer's block until a STATE (every 1,000 rows): the rows of the two windows
     # answered before the failure come out all the same, as the SDK's own writer would have written them.
-    emulator.faults.add("status", status=403, path=r"/campaigns/$", skip=2)  # the third request: one at a time
-    run = run_tap("tap-rokt", {**config, "account_ids": [USD_ACCOUNT], "report_window_days": 3, "max_concurrent_requests": 1})
+    emulator.faults.add("status", status=403, path=r"/campaigns/$", skip=2)  # the third request to arrive
+    run = run_tap("tap-rokt", {**config, "account_ids": [USD_ACCOUNT], "report_window_days": 3})
     assert run.returncode != 0
     truth = report_rows(emulator, USD_ACCOUNT, "campaigns", start=START, end="2025-03-07", dimensions=("campaign_id",))
     rows = _campaign_rows(run, USD_ACCOUNT)
