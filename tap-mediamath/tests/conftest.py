@@ -17,14 +17,22 @@ def emulator():
         yield emulator
 
 
-@pytest.fixture
-def config(emulator: MediaMathEmulator) -> dict:
-    return settings(emulator)
+@pytest.fixture(params=[1, 8], ids=["1 in flight", "8 in flight"])
+def in_flight(request: pytest.FixtureRequest) -> int:
+    """Requests in flight: every test runs one at a time and with 8 under way, except those that assert the order
+    requests reach the emulator in (or which of them a fault hits), which pin 1 with
+    ``@pytest.mark.parametrize("in_flight", [1])``."""
+    return int(request.param)
 
 
 @pytest.fixture
-def paginated_config(emulator: MediaMathEmulator) -> dict:
-    return settings(emulator, response_mode="paginated", page_size=50)
+def config(emulator: MediaMathEmulator, in_flight: int) -> dict:
+    return settings(emulator, max_concurrent_requests=in_flight)
+
+
+@pytest.fixture
+def paginated_config(emulator: MediaMathEmulator, in_flight: int) -> dict:
+    return settings(emulator, response_mode="paginated", page_size=50, max_concurrent_requests=in_flight)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -54,15 +54,19 @@ class Job(t.Generic[_T]):
 
 
 class SharedPause:
-    """Every request of the tap waits here before it is sent; a 429 closes the gate until its Retry-After is over,
-    and the requests then leave one ``RESUME_SPACING_SECONDS`` apart instead of all at the same instant."""
+    """Every try of a request of the tap passes here.
+
+    A 429 closes the gate until its Retry-After is over; the requests held then leave one
+    ``RESUME_SPACING_SECONDS`` apart instead of all at the same instant. The request that met the 429 becomes the
+    probe: until it is answered otherwise (or gives up), the other requests wait for it instead of spending tries
+    of their own on a quota that one request at a time would not have spent.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._next_leave = 0.0  # monotonic time the next request may leave (the gate reopens, then one by one)
         self.pauses = 0
-        self._probing = False  # after a 429: one request at a time until one is answered otherwise
-        self._probe = threading.Lock()
+        self._probe: int | None = None  # the thread of the request probing the API after a 429
 
     def pause(self, seconds: float) -> None:
         """The API asked to wait ``seconds``: nobody sends before then."""
@@ -71,7 +75,6 @@ class SharedPause:
             if until > self._next_leave:
                 self._next_leave = until
                 self.pauses += 1
-            self._probing = True
 
     def wait(self) -> None:
         """Block until this request may be sent."""
@@ -84,18 +87,34 @@ class SharedPause:
         time.sleep(max(leave - time.monotonic(), 0.0))
 
     @contextlib.contextmanager
-    def turn(self) -> Generator[Turn, None, None]:
-        """One try of a request: after the gate, and alone while the API is refusing (set ``Turn.status``)."""
+    def turn(self, stopped: Callable[[], BaseException | None]) -> Generator[Turn, None, None]:
+        """One try of a request (set ``Turn.status`` from its answer): while another request probes the API, wait
+        for it; ``stopped`` says whether a request gave up meanwhile (then this one raises that error)."""
+        me = threading.get_ident()
+        with self._lock:
+            while self._probe not in (None, me) and stopped() is None:
+                self._lock.wait(0.2)
+        failure = stopped()
+        if failure is not None:
+            raise failure
         self.wait()
-        probe = self._probing and self._probe.acquire()
         turn = Turn()
         try:
             yield turn
         finally:
-            if probe:
-                if turn.status is not None and turn.status != TOO_MANY_REQUESTS:
-                    self._probing = False
-                self._probe.release()
+            with self._lock:
+                if turn.status == TOO_MANY_REQUESTS and self._probe is None:
+                    self._probe = me
+                elif turn.status is not None and turn.status != TOO_MANY_REQUESTS and self._probe == me:
+                    self._probe = None
+                    self._lock.notify_all()
+
+    def request_done(self) -> None:
+        """This thread's request is over (answered, refused or given up): it probes no longer."""
+        with self._lock:
+            if self._probe == threading.get_ident():
+                self._probe = None
+                self._lock.notify_all()
 
 
 @dataclasses.dataclass

@@ -142,14 +142,16 @@ class RetryingStream(RESTStream):
             headers=http_request.headers,
             **{body_key: http_request.data},
         )
-        return self.request_decorator(self.send_prepared)(prepared, job.context)
+        try:
+            return self.request_decorator(self.send_prepared)(prepared, job.context)
+        finally:
+            self.request_pool.pause.request_done()
 
     def send_prepared(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One try: wait while the API has asked every request to, authenticate (a fresh token if due), send, check."""
         pool = self.request_pool
-        if pool.gave_up is not None:
-            raise pool.gave_up  # another request failed for good: the run ends with its error, no more tries
-        with pool.pause.turn() as turn:
+        # After another request gave up, the run ends with its error: no more tries.
+        with pool.pause.turn(lambda: pool.gave_up) as turn:
             authenticated = self.authenticator(prepared_request)
             response = self.requests_session.send(authenticated, timeout=self.timeout, allow_redirects=self.allow_redirects)
             turn.status = response.status_code
