@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import typing as t
 from pathlib import Path
 
@@ -77,14 +78,60 @@ class RecordChecker:
         if len(self.violations) < SHOWN_VIOLATIONS:
             self.violations.append(text)
 
+    def failure(self) -> str | None:
+        """What :meth:`check` raises, or None."""
+        if not self.violation_count:
+            return None
+        lines = "\n  ".join(self.violations)
+        return (
+            f"{self.tap}: {self.violation_count} schema violation(s) in {self.records} RECORD message(s), "
+            f"first {len(self.violations)}:\n  {lines}"
+        )
+
     def check(self) -> None:
         """Raise :class:`SchemaViolationError` naming the first violations, if there were any."""
-        if self.violation_count:
-            lines = "\n  ".join(self.violations)
-            raise SchemaViolationError(
-                f"{self.tap}: {self.violation_count} schema violation(s) in {self.records} RECORD message(s), "
-                f"first {len(self.violations)}:\n  {lines}"
-            )
+        failure = self.failure()
+        if failure:
+            raise SchemaViolationError(failure)
+
+
+class RecordCheckProcess:
+    """A :class:`RecordChecker` in a process of its own, fed a tap's output lines as the tap writes them: for streams
+    of very many records, whose check (tens of microseconds a record) would otherwise hold the reading process's
+    interpreter, and with it an emulator serving the tap from that process. Every record is still checked."""
+
+    def __init__(self, tap: str) -> None:
+        code = "import sys; from emulators.testing import check_lines; check_lines(sys.argv[1])"
+        self._process = subprocess.Popen([sys.executable, "-c", code, tap], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self._process.stdin is not None
+        self._input = self._process.stdin
+        #: Filled by :meth:`finish`: records checked, and the CPU seconds the checking process spent.
+        self.records = 0
+        self.seconds = 0.0
+
+    def line(self, line: bytes) -> None:
+        """One line of the tap's output, as written (SCHEMA and RECORD messages are checked, others ignored)."""
+        self._input.write(line)
+
+    def finish(self) -> None:
+        """Wait for the check of every line; raise :class:`SchemaViolationError` if a record broke its schema."""
+        out, _ = self._process.communicate()
+        if self._process.returncode != 0:
+            raise RuntimeError(f"the record check process failed (exit {self._process.returncode})")
+        summary = json.loads(out)
+        self.records, self.seconds = summary["records"], summary["seconds"]
+        if summary["failure"]:
+            raise SchemaViolationError(summary["failure"])
+
+
+def check_lines(tap: str) -> None:
+    """The checking process of :class:`RecordCheckProcess`: a tap's output lines on stdin, a summary on stdout."""
+    checker = RecordChecker(tap)
+    for line in sys.stdin.buffer:
+        if line.startswith((b'{"type":"RECORD"', b'{"type":"SCHEMA"')):
+            checker.message(json.loads(line))
+    summary = {"records": checker.records, "seconds": time.process_time(), "failure": checker.failure()}
+    sys.stdout.write(json.dumps(summary))
 
 
 def check_records(tap: str, messages: t.Iterable[dict]) -> int:
