@@ -4,6 +4,7 @@ RECORD against the SCHEMA the tap emitted for its stream (a record that breaks i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -33,8 +34,15 @@ class SchemaViolationError(AssertionError):
 
 
 def record_validator(schema: dict) -> Validator:
-    """A strict validator of one stream's records, built once per SCHEMA message: the draft the schema declares
-    (``$schema``), else 2020-12 (the Singer SDK's own default), with a format checker (date-time, date, ...)."""
+    """A strict validator of one stream's records: the draft the schema declares (``$schema``), else 2020-12 (the
+    Singer SDK's own default), with a format checker (date-time, date, ...). Built once per distinct schema: a
+    test session runs the same taps many times, and checking a schema against its metaschema takes milliseconds."""
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Validator:
+    schema = json.loads(schema_json)
     cls = validators.validator_for(schema, default=Draft202012Validator)
     cls.check_schema(schema)  # a schema that is not valid JSON Schema is a failure of its own
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
