@@ -33,7 +33,7 @@ def measure(rows: int) -> dict:
         expected = emulator.strategy_day_count(100001, START, end)
         config = settings(emulator, start_date=START.isoformat(), end_date=end.isoformat(), reports=[LEAN_REPORT],
                           report_window_days=31)
-        result = count_records(config, lean_catalog(config))
+        result = count_records(config, lean_catalog(config), check_schemas=False)  # the tap's speed, not the test's check
     if result["returncode"] != 0 or result["records"] != expected:
         raise SystemExit(f"run failed or miscounted ({result['records']} of {expected}): {result['stderr']}")
     return {"rows": expected, "seconds": round(result["seconds"], 1),

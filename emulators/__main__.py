@@ -2,10 +2,12 @@
 
     python -m emulators [--dev] [--providers rokt,adroll] [--port rokt=8101] [--urls-file urls.json]
                         [--latency-ms 200] [--jitter-ms 20] [--accounts 20]
-                        [--option rokt.token_ttl=3600]
+                        [--adroll-nested-lists docs] [--option rokt.token_ttl=3600]
 
 --latency-ms, --jitter-ms and --accounts apply to every provider served (accounts: Rokt accounts, AdRoll
 advertisables, MediaMath advertisers per organization); an --option of the same name sets one provider's value.
+--adroll-nested-lists: AdRoll's nested entity lists as production sends them (the default: an ad's adgroups as
+{id, status} objects) or as the docs read ("docs": an ad's adgroups as adgroup EIDs).
 
 --dev serves each provider on the port the `dev` environment of meltano.yml points its tap at, so that
 `meltano run ads-to-duckdb` runs against them from another shell. Without it (or --port) each port is a free one.
@@ -23,6 +25,7 @@ import sys
 import threading
 
 from emulators import PROVIDERS, emulator_class
+from emulators.adroll import NESTED_LIST_SHAPES
 
 # The ports of the `dev` environment's URLs in meltano.yml (tests/test_day_one.py keeps the two the same).
 DEV_PORTS = {"rokt": 18101, "adroll": 18102, "mediamath": 18103}
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0, help="milliseconds added to every API request")
     parser.add_argument("--jitter-ms", type=float, default=0, help="plus a uniform draw of up to this many ms")
     parser.add_argument("--accounts", type=int, help="scale of every universe (default: the demo universe)")
+    parser.add_argument("--adroll-nested-lists", choices=NESTED_LIST_SHAPES, default="production",
+                        help="shape of AdRoll's nested entity lists: as production sends them, or as the docs read")
     parser.add_argument("--urls-file", help="also write the URLs JSON to this file")
     args = parser.parse_args(argv)
 
@@ -54,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     for key, value in _pairs(args.option).items():
         provider, _, name = key.partition(".")
         options.setdefault(provider, {})[name] = json.loads(value)
+    options.setdefault("adroll", {}).setdefault("nested_lists", args.adroll_nested_lists)
 
     emulators = {}
     for provider in args.providers.split(","):

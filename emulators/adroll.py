@@ -16,7 +16,17 @@ Paths, parameters, envelopes and errors follow ``api-docs/adroll-crud-api-v1.txt
 - a per-day request quota (``quota_per_day``; None = unlimited): past it, 429 with ``Retry-After``
   (``quota_retry_after`` seconds, or by default the time to midnight UTC, when the quota resets);
 - provider faults (contract breaches) on entity reports: ``wrong_type`` (the first row's cost as a string),
-  ``outside_window`` (an extra row of an advertisable that was not asked for; entity rows carry no date).
+  ``outside_window`` (an extra row of an advertisable that was not asked for; entity rows carry no date); on
+  entity lists, ``nested_element``: the first element of a nested list (``params["property"]``, by default
+  ``adgroups`` of campaigns and ads, ``ads`` of adgroups) of the answer's first entity replaced by
+  ``params["element"]`` (default ``42``: neither an EID nor an object).
+
+Nested entity lists come in one of two shapes (``nested_lists``). ``"production"`` (the default) answers as the
+production API does (and as the published singer-io tap-adroll types it): an ad's ``adgroups`` and an adgroup's
+``ads`` are ``{id, status}`` objects, an adgroup's ``segments`` ``{id, is_negative}``, a campaign's ``adgroups``
+EIDs. ``"docs"`` answers as the docs read: an ad's ``adgroups`` is "the list of adgroup EIDs" (the other lists as
+the docs describe them, as in production). From the fifth advertisable on, one ad of each advertisable that has a
+campaign with two adgroups belongs to both (the demo universe of four has every ad in one adgroup).
 
 Demo credentials by default: client ID ``demo-client-id``, client secret ``demo-client-secret``, personal access
 token ``demo-personal-access-token``, OAuth access token ``demo-access-token``, refresh token ``demo-refresh-token``.
@@ -41,6 +51,7 @@ from emulators.server import Emulator, HTTPError, Request, Response, TokenStore,
 
 API = "/api/v1"
 REPORT_KINDS = ("ad", "campaign", "advertisable")
+NESTED_LIST_SHAPES = ("production", "docs")
 CURRENCIES = ("USD", "GBP", "USD", "EUR", "USD", "AUD")
 
 
@@ -110,15 +121,20 @@ class AdRollEmulator(Emulator):
         accounts: int | None = None,
         latency_ms: float = 0,
         latency_jitter_ms: float = 0,
+        nested_lists: str = "production",
     ) -> None:
         """``accounts`` is the scale of the universe shared by the three emulators: here the number of
         advertisables (overriding ``advertisables``). The first four are always the same; from the fifth on,
-        every fifth one runs no campaign (an advertisable without data)."""
+        every fifth one runs no campaign (an advertisable without data). ``nested_lists``: the shape of nested
+        entity lists, ``"production"`` or ``"docs"`` (see the module's docstring)."""
         super().__init__(token_ttl=token_ttl, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms)
         if accounts is not None:
             advertisables = accounts
         if advertisables < 0:
             raise ValueError("advertisables must be >= 0")
+        if nested_lists not in NESTED_LIST_SHAPES:
+            raise ValueError(f"nested_lists must be one of {', '.join(NESTED_LIST_SHAPES)}, not {nested_lists!r}")
+        self.nested_lists = nested_lists
         self.tokens = _Tokens(token_ttl)
         self.quota_per_day = quota_per_day
         self.quota_retry_after = quota_retry_after
@@ -234,6 +250,8 @@ class AdRollEmulator(Emulator):
         campaign_count = rng.randint(3, 5)
         if self._advertisable(advertisable_eid)["_without_data"]:
             campaign_count = 0
+        # Beyond the demo universe, one ad in two adgroups (ads[eid]["adgroups"] holds both, in order).
+        share_an_ad = self.advertisable_eids().index(advertisable_eid) >= 4
         for c in range(campaign_count):
             active = c == 0 or (c != 1 and rng.random() < 0.6)
             ceid = make_eid(self.seed, advertisable_eid, "campaign", c)
@@ -294,13 +312,15 @@ class AdRollEmulator(Emulator):
                     aeid = make_eid(self.seed, geid, "ad", a)
                     width, height = rng.choice([(300, 250), (728, 90), (160, 600), (320, 50)])
                     ad_active = rng.random() < 0.75
-                    adgroup["ads"].append({"id": aeid, "status": "active" if ad_active else "paused"})
+                    membership = {"id": aeid, "status": "active" if ad_active else "paused"}
+                    adgroup["ads"].append(membership)
                     ads.append(
                         {
                             "eid": aeid,
                             "name": f"Ad {c + 1}.{g + 1}.{a + 1}",
                             "advertisable": advertisable_eid,
-                            "adgroups": [geid],
+                            # Production's shape; the public views give the docs' shape when asked.
+                            "adgroups": [{"id": geid, "status": membership["status"]}],
                             "ad_format_id": 1,
                             "ad_format": f"{width} wide x {height} high",
                             "ad_format_name": f"{width}x{height}",
@@ -327,6 +347,13 @@ class AdRollEmulator(Emulator):
                             "_campaign": ceid,
                         }
                     )
+            if share_an_ad and len(campaign["adgroups"]) == 2:
+                shared = next(ad for ad in ads if ad["adgroups"][0]["id"] == campaign["adgroups"][0])
+                second = next(group for group in adgroups if group["eid"] == campaign["adgroups"][1])
+                status = shared["adgroups"][0]["status"]
+                second["ads"].append({"id": shared["eid"], "status": status})
+                shared["adgroups"].append({"id": second["eid"], "status": status})
+                share_an_ad = False
         segments = []
         for s in range(rng.randint(2, 4)):
             seid = make_eid(self.seed, advertisable_eid, "segment", s)
@@ -363,15 +390,35 @@ class AdRollEmulator(Emulator):
 
     # ------------------------------------------------------------------ public views (ground truth)
 
+    # The public views are the API's answers, nested lists in this emulator's shape (copies: callers may edit).
+
     def campaigns(self, advertisable_eid: str, is_active: bool | None = None) -> list[dict]:
-        return [self._public(c) for c in self._tree(advertisable_eid)["campaigns"] if is_active in (None, c["is_active"])]
+        return [
+            {**self._public(c), "adgroups": list(c["adgroups"])}
+            for c in self._tree(advertisable_eid)["campaigns"]
+            if is_active in (None, c["is_active"])
+        ]
 
     def adgroups(self, advertisable_eid: str, camp_active: bool | None = None) -> list[dict]:
         active = {c["eid"]: c["is_active"] for c in self._tree(advertisable_eid)["campaigns"]}
-        return [g for g in self._tree(advertisable_eid)["adgroups"] if camp_active in (None, active[g["campaign"]])]
+        return [
+            {**g, "ads": [dict(m) for m in g["ads"]], "segments": [dict(m) for m in g["segments"]]}
+            for g in self._tree(advertisable_eid)["adgroups"]
+            if camp_active in (None, active[g["campaign"]])
+        ]
 
     def ads(self, advertisable_eid: str, is_active: bool | None = None) -> list[dict]:
-        return [self._public(a) for a in self._tree(advertisable_eid)["ads"] if is_active in (None, a["is_active"])]
+        return [
+            {**self._public(a), "adgroups": self._adgroups_of(a)}
+            for a in self._tree(advertisable_eid)["ads"]
+            if is_active in (None, a["is_active"])
+        ]
+
+    def _adgroups_of(self, ad: dict) -> list:
+        """An ad's ``adgroups``: ``{id, status}`` objects (production), or the adgroup EIDs (the docs)."""
+        if self.nested_lists == "docs":
+            return [group["id"] for group in ad["adgroups"]]
+        return [dict(group) for group in ad["adgroups"]]
 
     def segments(self, advertisable_eid: str) -> list[dict]:
         return list(self._tree(advertisable_eid)["segments"])
@@ -413,11 +460,11 @@ class AdRollEmulator(Emulator):
             group_campaign = {g["eid"]: g["campaign"] for g in tree["adgroups"]}
             totals: dict[str, list[int]] = {}
             for ad in tree["ads"]:
-                group = ad["adgroups"][0]
-                campaign = group_campaign[group]
+                groups = {group["id"] for group in ad["adgroups"]}
+                campaign = group_campaign[ad["adgroups"][0]["id"]]  # an ad's adgroups are of one campaign
                 if filters.get("ads") and ad["eid"] not in filters["ads"]:
                     continue
-                if filters.get("adgroups") and group not in filters["adgroups"]:
+                if filters.get("adgroups") and not groups & filters["adgroups"]:
                     continue
                 if filters.get("campaigns") and campaign not in filters["campaigns"]:
                     continue
@@ -602,7 +649,7 @@ class AdRollEmulator(Emulator):
         eid = self._advertisable_param(request)
         rows = self.campaigns(eid, self._flag(request, "is_active", True))
         statuses = set(request.param_list("statuses"))
-        return {"results": [c for c in rows if not statuses or c["status"] in statuses]}
+        return {"results": self._nested_fault(request, [c for c in rows if not statuses or c["status"] in statuses], "adgroups")}
 
     @route("GET", API + r"/advertisable/get_adgroups(_fast)?")
     def advertisable_get_adgroups(self, request: Request) -> dict:
@@ -610,13 +657,23 @@ class AdRollEmulator(Emulator):
         eid = self._advertisable_param(request)
         statuses = set(request.param_list("statuses")) or {"approved", "admin_review", "paused", "admin_paused"}
         rows = self.adgroups(eid, self._flag(request, "camp_active", True))
-        return {"results": [g for g in rows if g["status"] in statuses]}
+        return {"results": self._nested_fault(request, [g for g in rows if g["status"] in statuses], "ads")}
 
     @route("GET", API + r"/advertisable/get_ads(_fast)?")
     def advertisable_get_ads(self, request: Request) -> dict:
         self._authorize(request)
         eid = self._advertisable_param(request)
-        return {"results": self.ads(eid, self._flag(request, "is_active", True))}
+        return {"results": self._nested_fault(request, self.ads(eid, self._flag(request, "is_active", True)), "adgroups")}
+
+    def _nested_fault(self, request: Request, rows: list[dict], name: str) -> list[dict]:
+        """The ``nested_element`` fault: the first element of the first entity's ``name`` list (or of
+        ``params["property"]``) replaced by ``params["element"]``."""
+        fault = self.faults.take({"nested_element"}, request.method, request.path)
+        if fault is not None and rows:
+            name = str(fault.params.get("property", name))
+            if rows[0][name]:
+                rows[0][name][0] = fault.params.get("element", 42)
+        return rows
 
     @route("GET", API + "/advertisable/get_segments")
     def advertisable_get_segments(self, request: Request) -> dict:

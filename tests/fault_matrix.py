@@ -20,7 +20,7 @@ import tempfile
 import typing as t
 from pathlib import Path
 
-from emulators.testing import TapRun, run_tap, tap_executable
+from emulators.testing import TapRun, check_records, run_tap, tap_executable
 
 if t.TYPE_CHECKING:
     from emulators.server import Emulator
@@ -155,6 +155,7 @@ def _kill_after(tap: str, config: dict, records: int) -> TapRun:
                 break
         process.wait()
     messages = [json.loads(line) for line in lines if line.startswith("{")]
+    check_records(tap, messages)  # what it wrote before the kill is held to its schemas too
     return TapRun(process.returncode, "".join(lines), "", messages)
 
 

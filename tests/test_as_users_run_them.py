@@ -18,7 +18,7 @@ import pytest
 from emulators.adroll import AdRollEmulator
 from emulators.mediamath import MediaMathEmulator
 from emulators.rokt import RoktEmulator
-from emulators.testing import run_tap, select, tap_executable
+from emulators.testing import check_records, run_tap, select, singer_messages, tap_executable
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -78,7 +78,9 @@ def start(tap: str, config: dict, folder: Path, *args: str, env: dict | None = N
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    """Wait for a process of :func:`start`; every RECORD it wrote must match its stream's SCHEMA."""
     stdout, stderr = process.communicate(timeout=300)
+    check_records(os.path.basename(process.args[0]), singer_messages(stdout))
     return process.returncode, stdout, stderr
 
 

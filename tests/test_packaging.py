@@ -123,7 +123,8 @@ def test_pyproject_build_and_development_requirements(tap):
     spec = SpecifierSet(hatchling.removeprefix("hatchling"))
     assert "1.27.0" in spec and "1.26.3" not in spec  # 1.27.0 is the first hatchling to write metadata 2.4
     assert "optional-dependencies" not in pyproject["project"]
-    assert pyproject["dependency-groups"]["test"] == ["pytest>=8", "hypothesis>=6"]
+    # The test tools, with the record check of emulators/testing.py (jsonschema, and rfc3339-validator for date-times).
+    assert pyproject["dependency-groups"]["test"] == ["pytest>=8", "hypothesis>=6", "jsonschema>=4.18,<5", "rfc3339-validator>=0.1.4,<0.2"]
     assert pyproject["project"]["license"] == "Apache-2.0" and pyproject["project"]["license-files"] == ["LICENSE"]
 
 

@@ -3,6 +3,9 @@
 Counts are integers, money and rates are decimals (parsed exactly, emitted as JSON numbers), instants are
 date-times and report dates are dates. Child entities also carry ``advertisable_eid``; report rows carry the
 report day as ``date`` (midnight UTC), the ``currency`` they were requested in and the ``organization_eid``.
+Nested entity lists have one shape per property, whichever shape the API sent (entities.py): ``{id, status}``
+objects in ``ads.adgroups`` and ``ad_groups.ads``, ``{id, is_negative}`` in ``ad_groups.segments``, EIDs in
+``campaigns.adgroups``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ ADVERTISABLE = th.PropertiesList(
     _property("ecomm_platform_plan", th.StringType),
 ).to_dict()
 
+
+def _members(*fields: th.Property) -> th.ArrayType:
+    """A nested entity list of ``{id, ...}`` objects: ``id`` (an EID) always present, no other field."""
+    return th.ArrayType(th.ObjectType(_property("id", th.StringType, "EID", required=True), *fields, additional_properties=False))
+
+
+_STATUS_IN_LIST = _property("status", th.StringType, "The ad's status in the adgroup (null where the API sent only the EID)")
+
 _ADVERTISABLE_EID = _property("advertisable_eid", th.StringType, "EID of the advertisable this entity was read from", required=True)
 
 CAMPAIGN = th.PropertiesList(
@@ -65,7 +76,7 @@ CAMPAIGN = th.PropertiesList(
     _ADVERTISABLE_EID,
     _property("advertisable", th.StringType),
     _property("name", th.StringType),
-    _property("adgroups", th.ArrayType(th.StringType), "EIDs of the campaign's adgroups"),
+    _property("adgroups", th.ArrayType(th.StringType), "EIDs of the campaign's adgroups (from objects' id where the API sent objects)"),
     _property("budget", th.DecimalType, "The WEEKLY budget of the campaign"),
     _property("ui_budget_daily", th.BooleanType),
     _property("created_date", th.DateTimeType),
@@ -102,8 +113,12 @@ AD_GROUP = th.PropertiesList(
     _property("created_date", th.DateTimeType),
     _property("updated_date", th.DateTimeType),
     _property("geo_targets", th.ArrayType(th.ObjectType(additional_properties=True)), "Deprecated"),
-    _property("ads", th.ArrayType(th.ObjectType(_property("id", th.StringType), _property("status", th.StringType)))),
-    _property("segments", th.ArrayType(th.ObjectType(_property("id", th.StringType), _property("is_negative", th.BooleanType)))),
+    _property("ads", _members(_STATUS_IN_LIST), "The adgroup's ads: {id: ad EID, status}"),
+    _property(
+        "segments",
+        _members(_property("is_negative", th.BooleanType, "Excluded (true) or included (false); null where the API sent only the EID")),
+        "The adgroup's segments: {id: segment EID, is_negative}",
+    ),
     _property("site_exclusions", th.ArrayType(th.ObjectType(additional_properties=True))),
     _property("platform_targets", th.ArrayType(th.ObjectType(additional_properties=True)), "Deprecated"),
     _property("placement_targets", th.ArrayType(th.StringType)),
@@ -116,7 +131,7 @@ AD = th.PropertiesList(
     _ADVERTISABLE_EID,
     _property("advertisable", th.StringType),
     _property("name", th.StringType),
-    _property("adgroups", th.ArrayType(th.StringType), "EIDs of the adgroups this ad belongs to"),
+    _property("adgroups", _members(_STATUS_IN_LIST), "The adgroups this ad belongs to: {id: adgroup EID, status}"),
     _property("ad_format_id", th.IntegerType),
     _property("ad_format", th.StringType),
     _property("ad_format_name", th.StringType),

@@ -13,6 +13,7 @@ from typing_extensions import override
 from . import schemas
 from .checkpoints import Checkpoints
 from .client import AdRollStream
+from .entities import normalise_nested_lists
 from .inflight import InFlight, Job
 from .isolation import SET_ASIDE, PartitionRefusedError
 from .report_days import day_span, end_day, first_day, setting_day
@@ -138,7 +139,8 @@ class AdvertisableChildStream(AdRollStream):
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         assert context is not None
-        return {**row, "advertisable_eid": context["advertisable_eid"]}
+        # Nested entity lists in the one shape the schema declares, whichever the API sent (entities.py).
+        return normalise_nested_lists(self.name, {**row, "advertisable_eid": context["advertisable_eid"]})
 
 
 class CampaignsStream(AdvertisableChildStream):

@@ -12,8 +12,14 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def emulator():
-    emulator = make_emulator().start()
+def nested_lists() -> str:
+    """The shape of the emulator's nested entity lists: production's by default; tests parametrize it over both."""
+    return "production"
+
+
+@pytest.fixture
+def emulator(nested_lists: str):
+    emulator = make_emulator(nested_lists=nested_lists).start()
     yield emulator
     emulator.stop()
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
 from adroll_support import CLIENT_ID, CLIENT_SECRET, PAT, REFRESH_TOKEN
 
-from emulators.adroll import AdRollEmulator
+from emulators.adroll import NESTED_LIST_SHAPES, AdRollEmulator
 from emulators.facts import convert_cents
 
 PAT_HEADERS = {"Authorization": f"Token {PAT}"}
@@ -111,3 +115,40 @@ def test_quota_answers_429_past_the_daily_count(retry_after):
         )
         emulator.reset()
         assert get(emulator, "organization/get").status_code == 200
+
+
+@pytest.mark.parametrize("nested_lists", NESTED_LIST_SHAPES)
+def test_nested_lists_in_production_shape_or_as_the_docs_read(emulator, nested_lists):
+    adv = emulator.advertisable_eids()[0]
+    ad = get(emulator, "advertisable/get_ads", advertisable=adv).json()["results"][0]
+    group = get(emulator, "advertisable/get_adgroups", advertisable=adv).json()["results"][0]
+    campaign = get(emulator, "advertisable/get_campaigns", advertisable=adv).json()["results"][0]
+    membership = next(m for g in emulator.adgroups(adv) for m in g["ads"] if m["id"] == ad["eid"])
+    home = next(g["eid"] for g in emulator.adgroups(adv) if membership in g["ads"])
+    # Only an ad's adgroups differ: {id, status} objects in production, adgroup EIDs in the docs.
+    assert ad["adgroups"] == ([{"id": home, "status": membership["status"]}] if nested_lists == "production" else [home])
+    assert [set(m) for m in group["ads"]] == [{"id", "status"}] * len(group["ads"]) and group["ads"]
+    assert [set(m) for m in group["segments"]] == [{"id", "is_negative"}]
+    assert campaign["adgroups"] and all(isinstance(g, str) for g in campaign["adgroups"])
+
+
+def test_command_line_serves_the_docs_shape_on_request():
+    root = Path(__file__).parents[2]
+    command = [sys.executable, "-m", "emulators", "--providers", "adroll", "--adroll-nested-lists", "docs"]
+    server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        url = json.loads(server.stdout.readline())["adroll"]  # type: ignore[union-attr]
+        headers = {"Authorization": "Token demo-personal-access-token"}
+        adv = requests.get(f"{url}/api/v1/organization/get_advertisables", params={"apikey": "demo-client-id"}, headers=headers,
+                           timeout=10).json()["results"][0]["eid"]
+        ads = requests.get(f"{url}/api/v1/advertisable/get_ads", params={"apikey": "demo-client-id", "advertisable": adv},
+                           headers=headers, timeout=10).json()["results"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert ads == AdRollEmulator(nested_lists="docs").ads(adv, True)
+    assert all(isinstance(g, str) for ad in ads for g in ad["adgroups"]) and len(ads) == 10
+    wrong = subprocess.run([*command[:-1], "eids"], cwd=root, capture_output=True, text=True, check=False, timeout=30)
+    assert wrong.returncode == 2 and "invalid choice: 'eids' (choose from 'production', 'docs')" in wrong.stderr
+    with pytest.raises(ValueError, match="nested_lists must be one of production, docs, not 'eids'"):
+        AdRollEmulator(nested_lists="eids")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from adroll_support import END, PAT, REPORT_STREAMS, START, advertisable_bookmarks, assert_no_secrets, catalog_for, make_emulator
 
+from emulators.adroll import NESTED_LIST_SHAPES
 from emulators.testing import run_tap
 
 if TYPE_CHECKING:
@@ -99,7 +100,8 @@ def error_lines(stderr: str) -> list[str]:
 # ---------------------------------------------------------------------- a whole run
 
 
-def test_full_run_with_a_personal_access_token(emulator, config):
+@pytest.mark.parametrize("nested_lists", NESTED_LIST_SHAPES)
+def test_full_run_with_a_personal_access_token(emulator, config, nested_lists):
     run = run_tap("tap-adroll", config)
     assert run.returncode == 0, run.stderr[-3000:]
     eids = emulator.advertisable_eids()
@@ -122,6 +124,17 @@ def test_full_run_with_a_personal_access_token(emulator, config):
     assert len(inactive) == sum(len(emulator.campaigns(adv, is_active=False)) for adv in eids) >= 4
     assert {c["status"] for c in inactive} <= {"completed", "cancelled"}
     assert any(not ad["is_active"] for ad in run.records("ads"))
+    # Nested lists in one shape whichever the API sent (production's objects or the docs' EIDs); every demo ad
+    # is in one adgroup. The production-shaped universe is the truth: the docs' EIDs leave the status null.
+    truth = make_emulator()
+    memberships = {(a["eid"], g["id"]): g["status"] for adv in eids for a in truth.ads(adv) for g in a["adgroups"]}
+    got = {(a["eid"], g["id"]): g["status"] for a in run.records("ads") for g in a["adgroups"]}
+    assert len(got) == len(memberships) == len(run.records("ads")) == 50
+    assert got == (memberships if nested_lists == "production" else dict.fromkeys(memberships))
+    assert {(g["eid"], a["id"]): a["status"] for g in run.records("ad_groups") for a in g["ads"]} == {
+        (group, ad): status for (ad, group), status in memberships.items()}
+    assert {(c["eid"], g) for c in run.records("campaigns") for g in c["adgroups"]} == {
+        (g["campaign"], g["eid"]) for adv in eids for g in truth.adgroups(adv)}
     for key, record in ((c["eid"], c) for c in campaigns):
         truth = next(c for adv in eids for c in emulator.campaigns(adv) if c["eid"] == key)
         assert money(record["budget"]) == money(truth["budget"])

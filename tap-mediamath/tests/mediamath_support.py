@@ -59,9 +59,11 @@ def lean_catalog(config: dict) -> dict:
     return select(tap.catalog_dict, ["lean"])
 
 
-def count_records(config: dict, catalog: dict, timeout: float = 900) -> dict:
-    """Run the tap as a child process, count its RECORD lines as they come (nothing kept in memory), and
-    measure the child's peak RSS.
+def count_records(config: dict, catalog: dict, timeout: float = 900, *, check_schemas: bool = True) -> dict:
+    """Run the tap as a child process, count its RECORD lines as they come (nothing kept in memory), check each
+    against its stream's SCHEMA (in a process of its own, emulators.testing.RecordCheckProcess; ``check_seconds``:
+    its CPU time), and measure the child's peak RSS. A record that breaks its schema raises
+    ``SchemaViolationError`` once the child has ended.
 
     ``peak_rss_mb`` is the tap's own high-water mark (``VmHWM`` of /proc/<pid>/status, sampled every 0.1 s
     until it exits). ``rusage_maxrss_mb`` is ``wait4``'s ``ru_maxrss`` of the child, which on Linux also counts
@@ -76,7 +78,7 @@ def count_records(config: dict, catalog: dict, timeout: float = 900) -> dict:
     import time
     from pathlib import Path
 
-    from emulators.testing import tap_executable
+    from emulators.testing import RecordCheckProcess, tap_executable
 
     with tempfile.TemporaryDirectory() as tmp:
         config_path, catalog_path = Path(tmp) / "config.json", Path(tmp) / "catalog.json"
@@ -106,22 +108,31 @@ def count_records(config: dict, catalog: dict, timeout: float = 900) -> dict:
             sampler.start()
             records = 0
             last_state = None
+            checker = RecordCheckProcess("tap-mediamath") if check_schemas else None
             assert child.stdout is not None
             for line in child.stdout:
                 if line.startswith(b'{"type":"RECORD"'):
                     records += 1
+                    if checker:
+                        checker.line(line)
                 elif line.startswith(b'{"type":"STATE"'):
                     last_state = line
+                elif line.startswith(b'{"type":"SCHEMA"') and checker:
+                    checker.line(line)
             finished.set()
             sampler.join()
             _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
+        if checker:
+            checker.finish()
         return {
             "returncode": child.returncode,
             "records": records,
             "seconds": seconds,
             "records_per_second": records / seconds if seconds else 0.0,
+            "checked_records": checker.records if checker else 0,
+            "check_seconds": checker.seconds if checker else 0.0,
             "peak_rss_mb": max(marks, default=0) / 1024,
             "rusage_maxrss_mb": usage.ru_maxrss / 1024,
             "state": json.loads(last_state)["value"] if last_state else None,
