@@ -97,10 +97,10 @@ class Stack:
     """One sharded deployment on loopback: project copy, databases, Dagster home, workers, launches."""
 
     def __init__(self, server: dict, scratch: Path, label: str, taps: dict[str, tuple[list, int]],
-                 settings: dict[str, str], dbt: str = "") -> None:
+                 settings: dict[str, str], dbt: str = "", job: dict | None = None) -> None:
         self.server, self.scratch, self.label = server, scratch, label
         self.project = scratch / "project"
-        self._write_project(taps, dbt)
+        self._write_project(taps, {"loader": "target-postgres", "dbt": dbt, **(job or {})})
         for role in ("meltano", "dagster", "broker", "warehouse"):
             self._admin(f'create database "{self.database(role)}"')
         home = scratch / "dagster-home"
@@ -131,15 +131,15 @@ class Stack:
 
     # ------------------------------------------------------------------ set-up
 
-    def _write_project(self, taps: dict[str, tuple[list, int]], dbt: str) -> None:
+    def _write_project(self, taps: dict[str, tuple[list, int]], job: dict) -> None:
         (self.project / "orchestrate").mkdir(parents=True)
         shutil.copy(ROOT / "meltano.yml", self.project / "meltano.yml")
-        if dbt:  # the models of transform/, built by that Meltano utility's dbt
+        if job["dbt"]:  # the models of transform/, built by that Meltano utility's dbt
             shutil.copytree(ROOT / "transform", self.project / "transform",
                             ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
         declaration = {
             "taps": {tap: {"shards": count, "accounts": accounts} for tap, (accounts, count) in taps.items()},
-            "job": {"loader": "target-postgres", "dbt": dbt},
+            "job": job,
         }
         (self.project / "orchestrate" / "shards.yml").write_text(yaml.safe_dump(declaration), encoding="utf-8")
         self.shards = shard_plans.generate(self.project / "orchestrate" / "shards.yml",
@@ -161,6 +161,12 @@ class Stack:
         s = self.server
         with psycopg.connect(host=s["host"], port=s["port"], user=s["user"], dbname=self.database(role)) as db:
             return db.execute(sql, params).fetchall()
+
+    def execute(self, role: str, sql: str, *params: t.Any) -> int:
+        """Run one statement that changes ``role``'s database; the rows it changed."""
+        s = self.server
+        with psycopg.connect(host=s["host"], port=s["port"], user=s["user"], dbname=self.database(role)) as db:
+            return db.execute(sql, params).rowcount
 
     # ------------------------------------------------------------------ processes
 
