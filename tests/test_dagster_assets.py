@@ -193,7 +193,7 @@ def _reconciliations(deployment: Deployment) -> dict[str, bool]:
     checks = [check for check in graph.asset_check_keys if check.name.startswith(RECONCILIATION)]
     models = graph.get(_unified_key(UNIFIED[0], graph)).assets_def  # dbt's assets, with every test as a check
     result = dg.materialize([models], selection=dg.AssetSelection.checks(*checks), instance=deployment.instance,
-                            resources=deployment.defs.resources, raise_on_error=False)
+                            raise_on_error=False)
     return {e.asset_check_key.asset_key.path[-1]: e.passed for e in result.get_asset_check_evaluations()}
 
 
