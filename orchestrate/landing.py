@@ -20,6 +20,7 @@ restatement or a new report, without moving the bookmarks: each shard runs with 
 # No `from __future__ import annotations`: Dagster reads the ops' context annotations at definition time.
 
 import datetime as dt
+import os
 import re
 import typing as t
 from pathlib import Path
@@ -88,9 +89,14 @@ def meltano_run_arguments(shard: Shard, loader: str, range_: tuple[str, str] | N
         # Never --force: Meltano refuses a second run of a shard that is running.
         return ["run", "--no-install", shard.name, loader], {}
     start, end = range_
-    env = {setting_variable(shard.name, "start_date"): start}
-    if end:
-        env[setting_variable(shard.name, "end_date")] = end
+    # Meltano refuses a setting set by more than one variable (the shard's own TAP_ROKT__SHARD_1_START_DATE, its
+    # parent's TAP_ROKT_START_DATE): the range replaces, in this run only, the one the deployment uses, else the
+    # parent's, which every shard inherits.
+    env = {}
+    for setting, day in (("start_date", start), ("end_date", end)):
+        own = setting_variable(shard.name, setting)
+        if day:
+            env[own if own in os.environ else setting_variable(shard.tap, setting)] = day
     return ["run", "--no-install", "--full-refresh", "--no-state-update", "--state-id-suffix", RESTATEMENT_SUFFIX,
             shard.name, loader], env
 

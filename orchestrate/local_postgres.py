@@ -33,6 +33,10 @@ def free_port() -> int:
 def _system_user(folders: t.Sequence[Path]) -> str | None:
     if os.geteuid() != 0:
         return None
+    closed = [str(parent) for parent in folders[0].parents if not parent.stat().st_mode & stat.S_IXOTH]
+    if closed:
+        raise PermissionError(f"as root, the server runs as {SYSTEM_USER}, who cannot reach {folders[0]} through "
+                              f"{', '.join(closed)}: keep its data elsewhere (--home), or open those folders (chmod o+x)")
     entry = utils.ensure_user_exists(SYSTEM_USER)
     for folder in folders:
         os.chown(folder, entry.pw_uid, entry.pw_gid)

@@ -11,10 +11,12 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -60,8 +62,10 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ui(tmp_path_factory):
-    home = tmp_path_factory.mktemp("one-machine")
+def ui():
+    # As root the server runs as another user, who must reach its data: a folder of its own under /tmp.
+    home = Path(tempfile.mkdtemp(prefix="one-machine-"))
+    home.chmod(0o755)
     with RoktEmulator() as rokt, AdRollEmulator() as adroll, MediaMathEmulator() as mediamath:
         port = free_port()
         env = {
@@ -90,6 +94,7 @@ def ui(tmp_path_factory):
                     process.wait(90)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _launch(url: str, **selection) -> str:
