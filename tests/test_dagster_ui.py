@@ -124,8 +124,8 @@ def test_the_ui_shows_the_asset_graph_queues_a_second_run_and_the_last_materiali
     # The second waits in the queue while the first goes.
     wait_until(lambda: _run(url, first)["status"] in {"STARTED", "SUCCESS", "FAILURE"}, 180, "the first run to start")
     assert _run(url, second)["status"] == "QUEUED"
-    wait_until(lambda: _run(url, first)["status"] in {"SUCCESS", "FAILURE"}, 600, "the first run")
-    wait_until(lambda: _run(url, second)["status"] in {"SUCCESS", "FAILURE"}, 300, "the second run")
+    wait_until(lambda: _run(url, first)["status"] in {"SUCCESS", "FAILURE"}, 1500, "the first run")
+    wait_until(lambda: _run(url, second)["status"] in {"SUCCESS", "FAILURE"}, 900, "the second run")
     runs = {run_id: _run(url, run_id) for run_id in (first, second)}
     assert {run["status"] for run in runs.values()} == {"SUCCESS"}, log.read_text()[-3000:]
     assert runs[second]["startTime"] >= runs[first]["endTime"]
