@@ -20,6 +20,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 import typing as t
 from pathlib import Path
 
@@ -64,12 +66,17 @@ def job_command(extra: list[str]) -> list[str]:
 
 
 def supervise(command: list[str], env: dict[str, str]) -> int:
-    """Run ``command`` in its own process group until it ends; SIGTERM/SIGINT here stop that whole group."""
+    """Run ``command`` in its own process group until it ends. SIGTERM/SIGINT here reach the command alone (``dagster
+    dev`` stops its own children); whatever its group still holds STOP_GRACE_SECONDS later is killed."""
     child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    deadline = threading.Timer(STOP_GRACE_SECONDS, _kill_group, (child.pid,))
+    deadline.daemon = True
 
     def stop(*_: object) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)
+            child.send_signal(signal.SIGTERM)
+        if not deadline.is_alive():
+            deadline.start()
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -77,12 +84,17 @@ def supervise(command: list[str], env: dict[str, str]) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        deadline.cancel()
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)  # whatever the group still holds
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(STOP_GRACE_SECONDS)
-            os.killpg(child.pid, signal.SIGKILL)
+            os.killpg(child.pid, signal.SIGTERM)  # whatever the group still holds (a code server on its heartbeat)
+            time.sleep(2)
+            _kill_group(child.pid)
     return returncode
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> int:
