@@ -66,29 +66,35 @@ def job_command(extra: list[str]) -> list[str]:
 
 
 def supervise(command: list[str], env: dict[str, str]) -> int:
-    """Run ``command`` in its own process group until it ends. SIGTERM/SIGINT here reach the command alone (``dagster
-    dev`` stops its own children); whatever its group still holds STOP_GRACE_SECONDS later is killed."""
-    child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    deadline = threading.Timer(STOP_GRACE_SECONDS, _kill_group, (child.pid,))
+    """Run ``command`` in its own process group until it ends. SIGTERM/SIGINT here reach the command alone as SIGINT
+    (Ctrl-C, on which ``dagster dev`` stops its own children); whatever its group still holds STOP_GRACE_SECONDS
+    later is killed."""
+    started: list[subprocess.Popen] = []
+    deadline = threading.Timer(STOP_GRACE_SECONDS, lambda: _kill_group(started[0].pid))
     deadline.daemon = True
 
     def stop(*_: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signal.SIGTERM)
+        if started:
+            with contextlib.suppress(ProcessLookupError):
+                started[0].send_signal(signal.SIGINT)
         if not deadline.is_alive():
             deadline.start()
 
+    # Handlers first: a process started in the background of a shell has SIGINT ignored, and would pass that on to
+    # the command, whose Python would then ignore SIGINT and SIGTERM alike (dagster dev maps one to the other).
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        returncode = child.wait()
+        started.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
+        returncode = started[0].wait()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         deadline.cancel()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)  # whatever the group still holds (a code server on its heartbeat)
-            time.sleep(2)
-            _kill_group(child.pid)
+        if started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(started[0].pid, signal.SIGTERM)  # whatever the group still holds
+                time.sleep(2)
+                _kill_group(started[0].pid)
     return returncode
 
 
