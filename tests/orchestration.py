@@ -19,6 +19,7 @@ import threading
 import time
 import typing as t
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 import yaml
@@ -203,6 +204,20 @@ class Stack:
     def close(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+
+    # ------------------------------------------------------------------ Dagster's records
+
+    def cancel_unfinished_runs(self) -> list[str]:
+        """What an operator does for a run whose process is gone and that no daemon watches (the UI's forced
+        Terminate): mark it canceled, so that the next run is not refused beside it. The ids of those runs."""
+        import dagster as dg
+
+        settings = {name: self.env[name] for name in ("DAGSTER_HOME", "ORCHESTRATE_DAGSTER_PG_URL")}
+        with mock.patch.dict(os.environ, settings), dg.DagsterInstance.get() as instance:
+            unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+            for run in unfinished:
+                instance.report_run_canceled(run, message="Its process is gone: marked canceled by the operator")
+            return [run.run_id for run in unfinished]
 
     # ------------------------------------------------------------------ Meltano's records
 

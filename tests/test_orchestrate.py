@@ -146,6 +146,8 @@ def test_a_worker_killed_mid_shard_then_the_job_again_loses_and_doubles_nothing(
     expected = serial_run(ROKT, ROKT.settings(rokt.url, START, END))
     assert partial["spend"] != expected["spend"]  # the kill did cost rows: the second run has to bring them
 
+    # The stopped launch leaves its Dagster run "started" (no daemon watches it here): the operator terminates it.
+    assert len(stack.cancel_unfinished_runs()) == 1
     for state_id in killed:
         assert stack.age_dead_runs(state_id) == 1
     stack.worker(f"{name}-again", concurrency=2)  # the machine back, with its run directory
