@@ -6,7 +6,7 @@ TAPS := $(wildcard tap-*)
 # Each tap's tests run in their own pytest process (each tap is its own package); then the cross-tap tests.
 SUITES := $(TAPS:%=%/tests) tests
 
-.PHONY: setup demo lint test bench clean
+.PHONY: setup demo lint test bench clean orchestrate dagster-ui dagster-job
 
 setup: $(VENV)/.ready
 
@@ -26,12 +26,29 @@ $(VENV)/.orchestrate: $(VENV)/.ready requirements-orchestrate.txt
 	$(BIN)/python -m pip install --quiet -r requirements-orchestrate.txt
 	touch $@
 
+# The Dagster UI in a virtualenv of its own (requirements-ui.txt says why).
+.venv-ui/.ready: requirements-ui.txt
+	$(PYTHON) -m venv .venv-ui
+	.venv-ui/bin/python -m pip install --quiet --upgrade pip
+	.venv-ui/bin/python -m pip install --quiet -r requirements-ui.txt
+	touch $@
+
+orchestrate: $(VENV)/.orchestrate .venv-ui/.ready
+
+# One machine, nothing else installed: an embedded PostgreSQL, then the UI (with the daemon and the code server)
+# on http://127.0.0.1:3000, or one run of ads_shards.
+dagster-ui: orchestrate
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m orchestrate.local ui
+
+dagster-job: orchestrate
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m orchestrate.local job
+
 # Lint and types first: ruff over the repository, mypy over the three packages (configured in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint $(VENV)/.orchestrate
+test: lint orchestrate
 	@status=0; for suite in $(SUITES); do \
 		echo "==> pytest $$suite"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $$suite || status=1; \
@@ -49,4 +66,4 @@ bench: setup $(VENV)/.orchestrate
 # What the set-up and the demo made; never output/warehouse.duckdb (prod's warehouse) nor .meltano/meltano.db
 # (the system database: prod's state).
 clean:
-	rm -rf $(VENV) .venv-peer .meltano/extractors .meltano/loaders .meltano/utilities .meltano/run output/demo output/bench.json
+	rm -rf $(VENV) .venv-peer .venv-ui .meltano/extractors .meltano/loaders .meltano/utilities .meltano/run output/demo output/bench.json

@@ -6,8 +6,8 @@
 Per tap: an emulator with ``--accounts`` accounts (advertisables, advertisers) and ``--latency-ms`` on every
 request; a fresh system database and warehouse (embedded PostgreSQL) per measurement, so each is the same
 first extraction; the ``ads_shards`` job (multiprocess executor: every shard at once) over a copy of the
-project declaring that many shards. Printed per row: the job's wall time (launch to exit: Dagster's run,
-``meltano upgrade database``, the shards, the models step), the shard phase alone (first shard's Meltano
+project declaring that many shards and no dbt models. Printed per row: the job's wall time (launch to exit:
+Dagster's run, ``prepare_run``, the shards, the tables' materializations), the shard phase alone (first shard's Meltano
 run start to last one's end, from the system database), the requests the tap made, and the speed-up over one
 shard of both. The target is a speed-up of at least 0.8 x the shards where a shard makes only its own
 accounts' requests (Rokt); AdRoll and MediaMath ask for all their accounts in one request per day or window,

@@ -1,34 +1,31 @@
-"""The Dagster code location: ``-m orchestrate.definitions`` (``dagster job execute``, ``dagster-daemon run``).
+"""The Dagster code location: ``-m orchestrate.definitions`` (``dagster job execute``, ``dagster-daemon run``,
+the UI through orchestrate/workspace.yaml).
 
-One graph, two executors:
-- ``ads_shards``: the multiprocess executor, every shard of orchestrate/shards.meltano.yml at once on this
-  machine (``job.max_concurrent`` in orchestrate/shards.yml caps it);
+Assets:
+- ``landed_tables`` (landing.py): every table a tap lands, keyed as the dbt sources name it
+  (``tap_rokt/campaign_report``), materialized by the tap's shards (one step each: in parallel, on Celery);
+- ``warehouse_models`` (transform.py): the dbt models of transform/ (staging views, the four unified tables), with
+  dbt's tests, the reconciliation included, as asset checks; built by ``dbt build`` once their sources have landed.
+
+Two jobs of all of it, one per executor:
+- ``ads_shards``: the multiprocess executor, every shard at once on this machine (``job.max_concurrent`` caps it);
 - ``ads_shards_celery``: the Celery executor, each step on whichever worker takes it (worker.py starts one),
-  broker and result backend from ORCHESTRATE_CELERY_BROKER and ORCHESTRATE_CELERY_BACKEND.
-
-Steps: ``meltano upgrade database`` once (parallel first runs would race on the migrations), then one op
-per shard running ``meltano run --no-install <shard> <loader>`` (never ``--force``: Meltano refuses a second
-run of a shard that is running; ``--no-install``: plugins are installed once per run directory, when a worker
-starts, never by shards racing each other to install their common parent), then the models
-(``meltano run <job.models>``) once every shard has landed. ``job.queues`` pins a tap's shards to a Celery queue.
-A daily schedule runs the job named by ORCHESTRATE_EXECUTOR (``multiprocess``, the default, or ``celery``).
+  broker and result backend from ORCHESTRATE_CELERY_BROKER and ORCHESTRATE_CELERY_BACKEND; ``job.queues`` pins a
+  tap's shards to a queue.
+One run of them at a time (run_guard.py); ``job.pools`` gives a tap's shards a concurrency pool (AdRoll's quota);
+the daemon fails a run still going after ``job.max_runtime_minutes``. The daily schedule (``job.schedule``) runs
+the job named by ORCHESTRATE_EXECUTOR (``multiprocess``, the default, or ``celery``); it ships stopped.
 """
-
-# No `from __future__ import annotations`: Dagster reads the ops' context annotations at definition time.
 
 import os
 
 import dagster as dg
 from dagster_celery import celery_executor
-from dagster_celery.tags import DAGSTER_CELERY_QUEUE_TAG
 
-from orchestrate import meltano_command
+from orchestrate import landing, run_guard, transform
 from orchestrate.project import Project, current
-from orchestrate.shards import Shard
 
-# A shard that fails for another reason than a refusal (a first run racing another shard to create a table
-# or column in the warehouse, a network blip) is tried again; Meltano resumes it from its saved state.
-SHARD_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+JOB_NAMES = ["ads_shards", "ads_shards_celery"]
 CELERY_SETTINGS = {
     "broker": {"env": "ORCHESTRATE_CELERY_BROKER"},
     "backend": {"env": "ORCHESTRATE_CELERY_BACKEND"},
@@ -37,89 +34,36 @@ CELERY_SETTINGS = {
 }
 
 
-def op_name(plugin: str) -> str:
-    return plugin.replace("-", "_")
-
-
-def _check(outcome: meltano_command.Outcome) -> None:
-    if outcome.returncode == 0:
-        return
-    description = f"`{' '.join(outcome.command[1:])}` exited {outcome.returncode}:\n{outcome.tail}"
-    if outcome.refused_as_running:
-        # Another run of this shard holds its state id: trying again would only be refused again.
-        raise dg.Failure(description=description, allow_retries=False)
-    raise dg.Failure(description=description)
-
-
-def migrate_op(project: Project) -> dg.OpDefinition:
-    @dg.op(name="migrate_system_database", out=dg.Out(dg.Nothing))
-    def migrate_system_database() -> None:
-        """``meltano upgrade database``: once, before the shards fan out."""
-        _check(meltano_command.run(project.root, "upgrade", "database"))
-
-    return migrate_system_database
-
-
-def shard_op(project: Project, shard: Shard, loader: str, queue: str | None = None) -> dg.OpDefinition:
-    tags = {"shard": shard.name, "tap": shard.tap}
-    if queue:
-        tags[DAGSTER_CELERY_QUEUE_TAG] = queue
-
-    @dg.op(
-        name=op_name(shard.name),
-        ins={"migrated": dg.In(dg.Nothing)},
-        out=dg.Out(dg.Nothing),
-        retry_policy=SHARD_RETRIES,
-        tags=tags,
-        description=f"meltano run {shard.name} {loader} ({len(shard.accounts)} {shard.setting})",
-    )
-    def run_shard(context: dg.OpExecutionContext) -> None:
-        context.log.info("%s: %d %s into %s", shard.name, len(shard.accounts), shard.setting, loader)
-        _check(meltano_command.run(project.root, "run", "--no-install", shard.name, loader))
-
-    return run_shard
-
-
-def models_op(project: Project, models: tuple[str, ...]) -> dg.OpDefinition:
-    @dg.op(name="warehouse_models", ins={"landed": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
-    def warehouse_models(context: dg.OpExecutionContext) -> None:
-        """The warehouse models, once every shard has landed."""
-        if not models:
-            context.log.info("No models configured (job.models in orchestrate/shards.yml)")
-            return
-        _check(meltano_command.run(project.root, "run", "--no-install", *models))
-
-    return warehouse_models
-
-
 def build(project: Project) -> dg.Definitions:
     settings = project.job()
-    shards = project.shards()
-    migrate = migrate_op(project)
-    shard_ops = [shard_op(project, shard, settings.loader, settings.queues.get(shard.tap)) for shard in shards]
-    models = models_op(project, settings.models)
+    manifest_path = transform.manifest(project, settings.dbt) if settings.dbt else None
+    manifest = transform.read_manifest(manifest_path)
+    assets: list[dg.AssetsDefinition] = []
+    landed = landing.landing_asset(project, project.shards(), settings, manifest, JOB_NAMES)
+    if landed is not None:
+        assets.append(landed)
+    resources = {}
+    if manifest_path is not None:
+        assets.append(transform.models_asset(manifest_path))
+        resources["dbt"] = transform.resource(project, settings.dbt)
 
-    @dg.graph(name="ad_shards")
-    def ad_shards() -> None:
-        migrated = migrate()
-        models([run_shard(migrated) for run_shard in shard_ops])
-
-    concurrency = settings.max_concurrent or max(len(shards), 1)
+    tags = {run_guard.RUN_TAG: "1", "dagster/max_runtime": str(settings.max_runtime_minutes * 60)}
+    concurrency = settings.max_concurrent or max(len(project.shards()), 1)
     # forkserver: each step forks from a process that has imported Dagster and this module once, instead of
     # spawning a fresh interpreter that imports them again (seconds of CPU per shard on a small machine).
-    local = ad_shards.to_job(
-        name="ads_shards",
-        executor_def=dg.multiprocess_executor.configured(
-            {"max_concurrent": concurrency, "start_method": {"forkserver": {}}}
-        ),
+    local_executor = dg.multiprocess_executor.configured(
+        {"max_concurrent": concurrency, "start_method": {"forkserver": {}}}
     )
-    distributed = ad_shards.to_job(name="ads_shards_celery", executor_def=celery_executor.configured(CELERY_SETTINGS))
+    everything = dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks()
+    local = dg.define_asset_job("ads_shards", selection=everything, executor_def=local_executor, tags=tags)
+    distributed = dg.define_asset_job("ads_shards_celery", selection=everything,
+                                      executor_def=celery_executor.configured(CELERY_SETTINGS), tags=tags)
     scheduled = distributed if os.environ.get("ORCHESTRATE_EXECUTOR") == "celery" else local
     daily = dg.ScheduleDefinition(
         name="daily_ads_shards", job=scheduled, cron_schedule=settings.schedule, execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
     )
-    return dg.Definitions(jobs=[local, distributed], schedules=[daily])
+    return dg.Definitions(assets=assets, jobs=[local, distributed], schedules=[daily], resources=resources)
 
 
 defs = build(current())

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import typing as t
 from pathlib import Path
 
 # Meltano's words when it refuses a second run of a state id that is running (meltano 4.x).
@@ -39,8 +40,9 @@ def executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("meltano") or "meltano")
 
 
-def run(root: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
-    """``meltano <args>`` in the project at ``root``; its output streamed to stdout."""
+def run(root: Path, *args: str, env: dict[str, str] | None = None,
+        on_line: t.Callable[[str], None] | None = None) -> Outcome:
+    """``meltano <args>`` in the project at ``root``; its output streamed to stdout (and to ``on_line``)."""
     command = (executable(), *args)
     environment = {**os.environ, "MELTANO_PROJECT_ROOT": str(root), **(env or {})}
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
@@ -53,6 +55,8 @@ def run(root: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
         for line in process.stdout:
             sys.stdout.write(line)
             tail.append(line)
+            if on_line:
+                on_line(line)
         process.wait()
     except BaseException:
         _stop(process)

@@ -22,12 +22,20 @@ def project_root() -> Path:
 @dataclasses.dataclass(frozen=True)
 class JobSettings:
     loader: str = "target-postgres"
-    models: tuple[str, ...] = ()  # Meltano tasks run once every shard has landed: `meltano run <models...>`
+    # The Meltano utility whose dbt (its plugin virtualenv) and profiles (its profiles_dir under transform/profiles/)
+    # build transform/ in the warehouse once the tables have landed; "": no models.
+    dbt: str = ""
     max_concurrent: int = 0  # shards at once under the multiprocess executor; 0: all of them
     schedule: str = "0 6 * * *"  # the daily run, cron, UTC
     # tap -> Celery queue: its shards run only on workers serving that queue (`orchestrate.worker --queues`),
     # e.g. every AdRoll OAuth shard on the one machine that holds the shared token file. Others: "dagster".
     queues: dict[str, str] = dataclasses.field(default_factory=dict)
+    # tap -> Dagster concurrency pool: its shards take a slot of that pool (dagster.yaml gives every pool one slot,
+    # `dagster instance concurrency set <pool> <n>` changes it), e.g. AdRoll's shards one at a time for its quota.
+    pools: dict[str, str] = dataclasses.field(default_factory=dict)
+    # A run still going after this long is failed by the daemon's run monitoring (a dead Celery worker's step
+    # would otherwise be waited for without end).
+    max_runtime_minutes: int = 240
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +59,13 @@ class Project:
         unknown = set(job) - {field.name for field in dataclasses.fields(JobSettings)}
         if unknown:
             raise ValueError(f"{self.declaration}: unknown job settings {', '.join(sorted(unknown))}")
-        if "models" in job:
-            job["models"] = tuple(job["models"] or ())
         return JobSettings(**job)
 
 
 def current() -> Project:
     return Project(project_root())
+
+
+def sys_dir(project: Project) -> Path:
+    """This machine's Meltano system directory (plugin installs): a worker's own, or the project's ``.meltano``."""
+    return Path(os.environ.get("MELTANO_SYS_DIR_ROOT") or project.root / ".meltano").resolve()

@@ -19,6 +19,7 @@ import threading
 import time
 import typing as t
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 import yaml
@@ -97,10 +98,10 @@ class Stack:
     """One sharded deployment on loopback: project copy, databases, Dagster home, workers, launches."""
 
     def __init__(self, server: dict, scratch: Path, label: str, taps: dict[str, tuple[list, int]],
-                 settings: dict[str, str]) -> None:
+                 settings: dict[str, str], dbt: str = "", job: dict | None = None) -> None:
         self.server, self.scratch, self.label = server, scratch, label
         self.project = scratch / "project"
-        self._write_project(taps)
+        self._write_project(taps, {"loader": "target-postgres", "dbt": dbt, **(job or {})})
         for role in ("meltano", "dagster", "broker", "warehouse"):
             self._admin(f'create database "{self.database(role)}"')
         home = scratch / "dagster-home"
@@ -131,12 +132,15 @@ class Stack:
 
     # ------------------------------------------------------------------ set-up
 
-    def _write_project(self, taps: dict[str, tuple[list, int]]) -> None:
+    def _write_project(self, taps: dict[str, tuple[list, int]], job: dict) -> None:
         (self.project / "orchestrate").mkdir(parents=True)
         shutil.copy(ROOT / "meltano.yml", self.project / "meltano.yml")
+        if job["dbt"]:  # the models of transform/, built by that Meltano utility's dbt
+            shutil.copytree(ROOT / "transform", self.project / "transform",
+                            ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
         declaration = {
             "taps": {tap: {"shards": count, "accounts": accounts} for tap, (accounts, count) in taps.items()},
-            "job": {"loader": "target-postgres", "models": []},
+            "job": job,
         }
         (self.project / "orchestrate" / "shards.yml").write_text(yaml.safe_dump(declaration), encoding="utf-8")
         self.shards = shard_plans.generate(self.project / "orchestrate" / "shards.yml",
@@ -158,6 +162,12 @@ class Stack:
         s = self.server
         with psycopg.connect(host=s["host"], port=s["port"], user=s["user"], dbname=self.database(role)) as db:
             return db.execute(sql, params).fetchall()
+
+    def execute(self, role: str, sql: str, *params: t.Any) -> int:
+        """Run one statement that changes ``role``'s database; the rows it changed."""
+        s = self.server
+        with psycopg.connect(host=s["host"], port=s["port"], user=s["user"], dbname=self.database(role)) as db:
+            return db.execute(sql, params).rowcount
 
     # ------------------------------------------------------------------ processes
 
@@ -194,6 +204,20 @@ class Stack:
     def close(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+
+    # ------------------------------------------------------------------ Dagster's records
+
+    def cancel_unfinished_runs(self) -> list[str]:
+        """What an operator does for a run whose process is gone and that no daemon watches (the UI's forced
+        Terminate): mark it canceled, so that the next run is not refused beside it. The ids of those runs."""
+        import dagster as dg
+
+        settings = {name: self.env[name] for name in ("DAGSTER_HOME", "ORCHESTRATE_DAGSTER_PG_URL")}
+        with mock.patch.dict(os.environ, settings), dg.DagsterInstance.get() as instance:
+            unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+            for run in unfinished:
+                instance.report_run_canceled(run, message="Its process is gone: marked canceled by the operator")
+            return [run.run_id for run in unfinished]
 
     # ------------------------------------------------------------------ Meltano's records
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
-from orchestration import STEP_RETRIED, Gate, Stack, landed, serial_run, wait_until
+from orchestration import BIN, STEP_RETRIED, Gate, Stack, landed, serial_run, wait_until
 from postgres import postgres_server
 from sources import BY_TAP
 
@@ -83,10 +84,16 @@ def test_four_shards_on_two_workers_land_one_serial_run_and_refuse_a_second_run(
     _wait_for_gate(gate, job)
     assert stack.running(_state_id(first_shard.name))
 
-    again = stack.launch("ads_shards", "--op-selection", "tap_rokt__shard_1", name="again")
+    # A second run of the job is refused while the first goes (one run at a time), and tried no more.
+    again = stack.launch("ads_shards", name="again")
     assert again.wait() != 0
-    assert ALREADY_RUNNING in again.text()
+    assert "Refused: run " in again.text()
     assert STEP_RETRIED not in again.text()  # a refusal is final, not tried again
+    # Meltano itself refuses a second run of the running shard, whoever starts it.
+    shard_again = subprocess.run([str(BIN / "meltano"), "run", "--no-install", first_shard.name, "target-postgres"],
+                                 cwd=stack.project, env=stack.env, capture_output=True, text=True, timeout=300, check=False)
+    assert shard_again.returncode != 0
+    assert ALREADY_RUNNING in shard_again.stdout + shard_again.stderr
     gate.open()
     assert job.wait() == 0, job.text()[-3000:]
 
@@ -139,6 +146,8 @@ def test_a_worker_killed_mid_shard_then_the_job_again_loses_and_doubles_nothing(
     expected = serial_run(ROKT, ROKT.settings(rokt.url, START, END))
     assert partial["spend"] != expected["spend"]  # the kill did cost rows: the second run has to bring them
 
+    # The stopped launch leaves its Dagster run "started" (no daemon watches it here): the operator terminates it.
+    assert len(stack.cancel_unfinished_runs()) == 1
     for state_id in killed:
         assert stack.age_dead_runs(state_id) == 1
     stack.worker(f"{name}-again", concurrency=2)  # the machine back, with its run directory
@@ -228,24 +237,35 @@ def test_the_repository_shards_file_is_generated_from_its_declaration(tmp_path):
     assert copy.read_text() == generated
 
 
-def test_a_tap_can_keep_its_shards_on_one_celery_queue(tmp_path):
+def test_a_tap_can_keep_its_shards_on_one_celery_queue_and_pool(tmp_path):
     from orchestrate.definitions import build
     from orchestrate.project import Project
     from orchestrate.shards import generate
 
     (tmp_path / "orchestrate").mkdir()
+    (tmp_path / "meltano.yml").write_text((Path(__file__).parent.parent / "meltano.yml").read_text())
     (tmp_path / "orchestrate" / "shards.yml").write_text(json.dumps({
         "taps": {"tap-adroll": {"shards": 2, "accounts": ["E1", "E2"]}, "tap-rokt": {"shards": 1, "accounts": ["1"]}},
-        "job": {"queues": {"tap-adroll": "adroll"}, "models": ["dbt-postgres:build"]},
+        "job": {"queues": {"tap-adroll": "adroll"}, "pools": {"tap-adroll": "adroll"}},
     }))
     generate(tmp_path / "orchestrate" / "shards.yml", tmp_path / "orchestrate" / "shards.meltano.yml")
-    job = build(Project(tmp_path)).resolve_job_def("ads_shards_celery")
-    queues = {node.name: node.definition.tags.get("dagster-celery/queue") for node in job.nodes}
-    assert queues == {"migrate_system_database": None, "tap_adroll__shard_1": "adroll", "tap_adroll__shard_2": "adroll",
-                      "tap_rokt__shard_1": None, "warehouse_models": None}
-    # The models wait for every shard.
-    assert {dep.node.name for dep in job.graph.dependency_structure.all_upstream_outputs_from_node("warehouse_models")} == {
-        "tap_adroll__shard_1", "tap_adroll__shard_2", "tap_rokt__shard_1"}
+    defs = build(Project(tmp_path))
+    landed = defs.resolve_assets_def(dg_key("tap_rokt", "campaign_report"))
+    ops = {op.name: op for op in landed.node_def.node_defs}
+    assert {name: (op.tags.get("dagster-celery/queue"), op.pool) for name, op in ops.items()} == {
+        "prepare_run": (None, None), "tap_adroll__shard_1": ("adroll", "adroll"), "tap_adroll__shard_2": ("adroll", "adroll"),
+        "tap_rokt__shard_1": (None, None), "tap_adroll_landed": (None, None), "tap_rokt_landed": (None, None)}
+    # A tap's tables wait for every shard of that tap, and every shard for prepare_run.
+    dependencies = landed.node_def.dependency_structure
+    assert {dep.node.name for dep in dependencies.all_upstream_outputs_from_node("tap_adroll_landed")} == {
+        "tap_adroll__shard_1", "tap_adroll__shard_2"}
+    assert {dep.node.name for dep in dependencies.all_upstream_outputs_from_node("tap_rokt__shard_1")} == {"prepare_run"}
+
+
+def dg_key(*path: str):
+    import dagster as dg
+
+    return dg.AssetKey(list(path))
 
 
 def test_the_dagster_libraries_are_pinned_to_the_release_of_dagster():
@@ -256,5 +276,11 @@ def test_the_dagster_libraries_are_pinned_to_the_release_of_dagster():
     major, minor, patch = pins["dagster"].split(".")
     assert (major, minor) == ("1", "13")
     # Dagster's libraries are numbered 0.(minor + 16).patch for dagster 1.minor.patch.
-    assert pins["dagster-celery"] == pins["dagster-postgres"] == f"0.{int(minor) + 16}.{patch}"
+    libraries = {name: pin for name, pin in pins.items() if name != "dagster"}
+    assert set(libraries) == {"dagster-celery", "dagster-postgres", "dagster-dbt"}
+    assert set(libraries.values()) == {f"0.{int(minor) + 16}.{patch}"}
     assert {name: version(name) for name in pins} == pins
+    # The UI's virtualenv runs the same release.
+    ui = dict(line.split("==") for line in (Path(__file__).parent.parent / "requirements-ui.txt")
+              .read_text().splitlines() if "==" in line)
+    assert ui == {"dagster": pins["dagster"], "dagster-webserver": pins["dagster"], "dagster-postgres": pins["dagster-postgres"]}
