@@ -2,19 +2,20 @@
 and 200 accounts, with 1, 4 and 8 requests in flight; and tap-rokt's discovery at 200 accounts.
 
     .venv/bin/python benchmarks/inflight.py [--taps tap-rokt,...] [--sizes 20,200] [--in-flight 1,4,8]
-                                            [--days 60] [--latency-ms 200] [--json FILE]
+                                            [--days 31] [--latency-ms 200] [--json FILE]
 
 For each tap and size, one emulator (``accounts=``) runs in this process: tap-rokt ``campaign_report`` (its
 accounts are the partitions), tap-adroll ``ad_report`` (advertisables; one report request a day for all of them),
 tap-mediamath ``performance`` with ``advertiser_ids`` set to every advertiser the emulator serves, so each
-advertiser is a partition (generated advertisers without campaigns serve nothing: about 4 in 5 of the accounts
-are advertisers). After a warm-up run (the emulator computes and caches its answers), the tap extracts the same
+advertiser is a partition (generated advertisers without campaigns serve nothing: 161 partitions of 200
+accounts). After a warm-up run (the emulator computes and caches its answers), the tap extracts the same
 days with each number of requests in flight, at ``--latency-ms`` and at 0 ms. tap-rokt's ``--discover`` (every
 account's help listings) is timed the same way on its largest emulator.
 
 31 days are one report window per partition at the taps' default ``report_window_days``: at 200 accounts and
-one request at a time, tap-rokt's 200 help listings and 200 windows take 80 s at 200 ms, and its discovery as
-long; 60 days would double the windows and take the benchmark well past 8 minutes on a 2-core machine.
+one request at a time, tap-rokt's 602 requests (token, accounts, two help listings and one window per account)
+take 2 minutes at 200 ms and its discovery's 402 another 80 s; 60 days would add a window per partition and take
+the benchmark well past 10 minutes on a 2-core machine.
 
 Per run: the requests of the emulator's request log; wall time after start-up (from the first API request to
 the process's exit, as scale.py measures it); the latency floor, ``requests x latency`` with the requests of the
