@@ -56,8 +56,9 @@ test: lint orchestrate
 
 # Tables with their targets (PASS/MISS): throughput of every report stream against a bare baseline; the main
 # report streams at 1 and 20 accounts, 0 and 200 ms of latency; tap-adroll beside singer-io tap-adroll 1.2.1
-# (installed into .venv-peer/ on first use); MediaMath's streamed answer at two sizes (flat memory); then the
-# sharded Dagster job's wall time at 1, 2 and 4 shards.
+# (installed into .venv-peer/ on first use); the main report streams and tap-rokt's discovery at 20 and 200
+# accounts with 1, 4 and 8 requests in flight (benchmarks/inflight.py); MediaMath's streamed answer at two sizes
+# (flat memory); then the sharded Dagster job's wall time at 1, 2 and 4 shards.
 bench: setup $(VENV)/.orchestrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench.py --repeat 2 --json output/bench.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/mediamath_stream.py --sizes 50000,250000

@@ -1,6 +1,6 @@
 """Benchmarks of the three taps, printed as tables with their targets (PASS/MISS): `make bench`.
 
-    .venv/bin/python benchmarks/bench.py [--tables throughput,scale,peer] [--taps tap-rokt,...] [--repeat 3]
+    .venv/bin/python benchmarks/bench.py [--tables throughput,scale,peer,inflight] [--taps tap-rokt,...] [--repeat 3]
 
 1. throughput: records/s, CPU and memory of every report stream against a bare baseline. For each tap, an
    emulator with a large deterministic dataset runs in this process. Each report stream is extracted alone (a
@@ -15,6 +15,9 @@
 2. scale (scale.py): each tap's main report stream, 180 days, 1 and 20 accounts, at 0 ms and at 200 ms of API
    latency: wall time against the latency floor, requests per extracted day and partition, CPU, memory.
 3. peer (peer.py): our tap-adroll beside singer-io tap-adroll 1.2.1 from PyPI on the same emulator and days.
+4. inflight (inflight.py, also runnable alone): each tap's main report stream at 200 ms, 20 and 200 accounts, with
+   1, 4 and 8 requests in flight (max_concurrent_requests), and tap-rokt's discovery: wall time after start-up
+   against max(latency floor / in flight, the same run at 0 ms), requests against the one-at-a-time run's.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import inflight  # noqa: E402
 from measure import best, run_child  # noqa: E402
 from peer import bench_peer  # noqa: E402
 from profiles import PROFILES, BenchStream  # noqa: E402
 from scale import LATENCY_MS, SIZES, bench_scale  # noqa: E402
-from targets import SCALE_CHECKS, THROUGHPUT_CHECKS, misses, render  # noqa: E402
+from targets import INFLIGHT_CHECKS, SCALE_CHECKS, THROUGHPUT_CHECKS, misses, render  # noqa: E402
 
 from emulators.testing import discover, select, tap_executable  # noqa: E402
 
@@ -122,11 +126,13 @@ def peer_days(advertisables: int, latency_ms: float) -> int:  # noqa: ARG001 - t
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", default="throughput,scale,peer", help="comma-separated: throughput,scale,peer")
+    parser.add_argument("--tables", default="throughput,scale,peer,inflight",
+                        help="comma-separated: throughput,scale,peer,inflight")
     parser.add_argument("--taps", default=",".join(PROFILES), help="comma-separated taps")
     parser.add_argument("--repeat", type=int, default=3, help="runs per throughput measurement (the fastest counts)")
     parser.add_argument("--scale-repeat", type=int, default=1, help="runs per 0 ms measurement of the scale table")
-    parser.add_argument("--latency-ms", type=float, default=LATENCY_MS, help="the API latency of the scale and peer tables")
+    parser.add_argument("--latency-ms", type=float, default=LATENCY_MS,
+                        help="the API latency of the scale, peer and inflight tables")
     parser.add_argument("--json", help="also write every row to this file")
     args = parser.parse_args()
     tables = args.tables.split(",")
@@ -150,6 +156,11 @@ def main() -> int:
             rows = results["peer"] = bench_peer(SIZES, (0, args.latency_ms), peer_days, Path(tmp))
             print("\n## tap-adroll beside singer-io tap-adroll 1.2.1 (ad report, then campaigns), same emulator\n")
             print(render(rows, PEER_COLUMNS), flush=True)
+        if "inflight" in tables:
+            rows = results["inflight"] = inflight.bench_inflight(taps, Path(tmp), args.latency_ms)
+            print(f"\n## {inflight.title(rows, args.latency_ms)}\n")
+            print(render(rows, inflight.COLUMNS, INFLIGHT_CHECKS), flush=True)
+            missed += misses(rows, INFLIGHT_CHECKS, inflight.label)
     print("\n## Targets\n")
     print("\n".join(missed) if missed else "every target PASS")
     if args.json:

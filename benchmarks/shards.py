@@ -1,7 +1,7 @@
 """Wall time of the sharded Dagster job (orchestrate/) with 1, 2 and 4 shards of each tap, on one machine.
 
     .venv/bin/python benchmarks/shards.py [--taps tap-rokt,tap-adroll,tap-mediamath] [--shards 1,2,4]
-                                          [--accounts 40] [--latency-ms 200]
+                                          [--accounts 40] [--latency-ms 200] [--max-concurrent-requests 4]
 
 Per tap: an emulator with ``--accounts`` accounts (advertisables, advertisers) and ``--latency-ms`` on every
 request; a fresh system database and warehouse (embedded PostgreSQL) per measurement, so each is the same
@@ -12,6 +12,9 @@ run start to last one's end, from the system database), the requests the tap mad
 shard of both. The target is a speed-up of at least 0.8 x the shards where a shard makes only its own
 accounts' requests (Rokt); AdRoll and MediaMath ask for all their accounts in one request per day or window,
 so each of their shards repeats those requests and sharding them gains little (and spends AdRoll's quota).
+
+``--max-concurrent-requests N`` sets every shard's ``max_concurrent_requests`` (requests in flight per tap
+process; without it, the tap's default); ``--max-concurrent-requests 1`` measures requests one after another.
 """
 
 from __future__ import annotations
@@ -70,11 +73,14 @@ class Row:
     requests: int
 
 
-def measure(server: dict, scratch: Path, profile: Profile, shards: int, accounts: int, latency_ms: float) -> Row:
+def measure(server: dict, scratch: Path, profile: Profile, shards: int, accounts: int, latency_ms: float,
+            in_flight: int | None = None) -> Row:
     source = BY_TAP[profile.tap]
     with emulator_class(source.provider)(accounts=accounts, latency_ms=latency_ms) as emulator:
         ids = profile.accounts(emulator)
         settings = {**source.settings(emulator.url, profile.start, profile.end), **profile.extra}
+        if in_flight is not None:
+            settings["max_concurrent_requests"] = in_flight
         label = f"{source.schema}_{shards}_{int(time.time())}"
         stack = Stack(server, scratch / label, label, {profile.tap: (ids, shards)}, source.env(settings))
         try:
@@ -97,15 +103,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--accounts", type=int, default=40)
     parser.add_argument("--latency-ms", type=float, default=200)
+    parser.add_argument("--max-concurrent-requests", type=int, choices=range(1, 33), metavar="1..32",
+                        help="requests in flight per tap process (default: the tap's own default)")
     args = parser.parse_args(argv)
+    in_flight = args.max_concurrent_requests
     counts = [int(n) for n in args.shards.split(",")]
     rows: list[Row] = []
     with postgres_server() as server, tempfile.TemporaryDirectory(prefix="bench-shards-") as scratch:
         for tap in args.taps.split(","):
             for shards in counts:
-                rows.append(measure(server, Path(scratch), PROFILES[tap], shards, args.accounts, args.latency_ms))
+                rows.append(measure(server, Path(scratch), PROFILES[tap], shards, args.accounts, args.latency_ms,
+                                    in_flight))
                 print(f"  measured {tap} with {shards} shard(s): {rows[-1].job_seconds:.1f}s", file=sys.stderr, flush=True)
-    print(f"\nSharded job, multiprocess executor, {args.latency_ms:g} ms per request\n")
+    requests_in_flight = "the taps' default" if in_flight is None else in_flight
+    print(f"\nSharded job, multiprocess executor, {args.latency_ms:g} ms per request, max_concurrent_requests: "
+          f"{requests_in_flight}\n")
     print(f"{'tap':<14} {'accounts':>8} {'shards':>6} {'job s':>8} {'shard phase s':>14} {'requests':>9} "
           f"{'speed-up':>9} {'phase speed-up':>15} {'target':>7}")
     for row in rows:

@@ -43,12 +43,27 @@ SCALE_CHECKS: dict[str, Check] = {
     "peak_rss_mb": _rss,
     "ratio_after_startup": _ratio,
 }
+# Requests in flight (inflight.py): each row against the run with one request in flight.
+INFLIGHT_CHECKS: dict[str, Check] = {
+    "records": lambda row: row["records"] == row["records_one_at_a_time"] == row["records_at_0ms"],
+    "requests": lambda row: row["requests"] == row["requests_one_at_a_time"],
+    "requests_at_0ms": lambda row: row["requests_at_0ms"] == row["requests_one_at_a_time"],
+    "after_startup_over_bound": lambda row: None if row["after_startup_over_bound"] is None
+    else row["after_startup_over_bound"] <= FLOOR_MAX,
+    "peak_rss_mb": _rss,
+}
 TARGETS = {
     "ratio_after_startup": f"records/s >= {RATIO_MIN} x the bare loop (each without its start-up)",
     "peak_rss_mb": f"peak RSS < {RSS_MAX_MB:g} MB",
     "report_requests_per_day": f"AdRoll: <= {ADROLL_REPORT_REQUESTS_PER_DAY_MAX:g} report request per extracted day",
     "wall_over_floor": f"at latency: wall time <= {FLOOR_MAX} x the latency floor",
     "after_startup_over_floor": f"at latency: wall time after start-up <= {FLOOR_MAX} x the latency floor",
+    "records": "the records of the run with one request in flight (at latency and at 0 ms)",
+    "requests": "the requests of the run with one request in flight",
+    "requests_at_0ms": "at 0 ms: the requests of the run with one request in flight",
+    "after_startup_over_bound": (
+        f"wall time after start-up <= {FLOOR_MAX} x max(latency floor / in flight, the same run's at 0 ms)"
+    ),
 }
 
 
