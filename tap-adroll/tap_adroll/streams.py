@@ -114,7 +114,7 @@ class AdvertisableChildStream(AdRollStream):
             self._flight = self.in_flight(self._jobs())
         flight = self._flight
         seen: set[str] = set()
-        try:
+        with flight.stopping_on_failure():
             while flight.next_partition() == eid:
                 try:
                     _, response = flight.take()
@@ -126,10 +126,6 @@ class AdvertisableChildStream(AdRollStream):
                     if record["eid"] not in seen:  # one record per entity, whatever the calls overlap
                         seen.add(record["eid"])
                         yield record
-        except Exception:
-            flight.close()
-            self.request_pool.shutdown()
-            raise
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -251,7 +247,7 @@ class ReportStream(AdRollStream):
         self.checkpoints.start_partition(f"organization {self.lookups.organization_eid}", len(windows))
         refused: set[str] = set()
         flight = self.in_flight(self._jobs(windows, refused))
-        try:
+        with flight.stopping_on_failure():
             while (job := flight.next_job()) is not None:
                 try:
                     _, response = flight.take()
@@ -259,10 +255,6 @@ class ReportStream(AdRollStream):
                     flight.put_first(self._after_refusal(job.token, refusal, refused))
                     continue
                 yield from self._day_rows(job.token, response)
-        except Exception:
-            flight.close()
-            self.request_pool.shutdown()
-            raise
 
     @staticmethod
     def _jobs(windows: list[Window], refused: set[str]) -> Iterator[Job[Window]]:

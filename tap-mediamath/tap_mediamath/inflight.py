@@ -211,6 +211,16 @@ class InFlight(t.Generic[_T]):
         self._queue.clear()
         self._exhausted = True
 
+    @contextlib.contextmanager
+    def stopping_on_failure(self) -> Generator[None, None, None]:
+        """Around a stream's use of its answers: a failure there ends the run, so nothing more is sent."""
+        try:
+            yield
+        except Exception:
+            self.close()
+            self._pool.shutdown()
+            raise
+
     # ------------------------------------------------------------------ sending ahead
 
     def _pull(self) -> bool:

@@ -324,16 +324,12 @@ class ReportStream(MediaMathStream):
         )
         self.checkpoints.start_partition(plan.label, len(plan.windows))
         rows = 0
-        try:
+        with flight.stopping_on_failure():
             while flight.next_partition() == _key(context):
                 job, response = flight.take()
                 for row in self._page_rows(job, response):
                     rows += 1
                     yield row
-        except Exception:
-            flight.close()
-            self.request_pool.shutdown()
-            raise
         if not rows and "advertiser_id" in context:
             self.logger.warning(
                 "%s: advertiser_ids entry %s has no rows in report days %s: check that it is an advertiser of organization %s",

@@ -266,7 +266,7 @@ class ReportStream(AccountPartitionedStream):
             else "",
         )
         self.checkpoints.start_partition(f"account {account_id}", len(plan.windows))
-        try:
+        with flight.stopping_on_failure():
             while flight.next_partition() == account_id:
                 try:
                     job, response = flight.take()
@@ -275,10 +275,6 @@ class ReportStream(AccountPartitionedStream):
                     self.set_aside(account_id, refusal)
                     return
                 yield from self._window_rows(job, response)
-        except Exception:
-            flight.close()
-            self.request_pool.shutdown()
-            raise
 
     @override
     def prepare_request_payload(self, context: Context | None, next_page_token: ReportRequest | None) -> dict:
