@@ -107,6 +107,8 @@ class SharedPause:
                     self._probe = me
                 elif turn.status is not None and turn.status != TOO_MANY_REQUESTS and self._probe == me:
                     self._probe = None
+                    # Those held leave one by one from now on, as after a pause.
+                    self._next_leave = max(self._next_leave, time.monotonic() + RESUME_SPACING_SECONDS)
                     self._lock.notify_all()
 
     def request_done(self) -> None:
@@ -114,6 +116,7 @@ class SharedPause:
         with self._lock:
             if self._probe == threading.get_ident():
                 self._probe = None
+                self._next_leave = max(self._next_leave, time.monotonic() + RESUME_SPACING_SECONDS)
                 self._lock.notify_all()
 
 
