@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import signal
 import sys
 import threading
@@ -76,10 +77,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"listens there (emulators left running?), or serve {provider} on another port with --port {provider}=PORT"
             )
     urls = {provider: emulator.url for provider, emulator in emulators.items()}
-    print(json.dumps(urls), flush=True)
     if args.urls_file:
-        with open(args.urls_file, "w", encoding="utf-8") as handle:
+        # Written whole, then renamed, before the URLs are printed: whoever reads either sees them complete.
+        partial = f"{args.urls_file}.partial"
+        with open(partial, "w", encoding="utf-8") as handle:
             json.dump(urls, handle)
+        os.replace(partial, args.urls_file)
+    print(json.dumps(urls), flush=True)
     if args.dev:
         print("Serving the dev environment's APIs: run meltano in another shell; Ctrl-C stops them.", file=sys.stderr, flush=True)
 
