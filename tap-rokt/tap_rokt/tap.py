@@ -194,7 +194,11 @@ class TapRokt(CheckedSettingsTap):
 
     def _report_schema(self, definition: streams.ReportDefinition) -> dict:
         """The union, over the extracted accounts, of the fields the definition asks for, typed as help says;
-        an unknown slug fails with the valid ones."""
+        an unknown slug fails with the valid ones. A stream the input catalog leaves unselected keeps the
+        catalog's schema: a sync does not ask every account's help listing for a report it does not extract."""
+        entry = self.input_catalog.get_stream(definition.name) if self.input_catalog else None
+        if entry is not None and not entry.metadata.resolve_selection().get((), True):
+            return entry.schema.to_dict()
         dimensions: dict[str, str] = {}
         metrics: dict[str, str] = {}
         for account in self.lookups.accounts:

@@ -7,7 +7,7 @@ import base64
 import pytest
 from rokt_support import ACCOUNT_IDS, APP_ID, APP_SECRET, END, START, by_key, daily_sums, days, report_rows
 
-from emulators.testing import run_tap
+from emulators.testing import discover, run_tap, select
 
 USD_ACCOUNT, AUD_ACCOUNT, EMPTY_ACCOUNT = ACCOUNT_IDS
 CAMPAIGN_KEY = ("account_id", "datetime", "campaign_id")
@@ -69,6 +69,18 @@ def test_requests_one_window_per_account_and_report(emulator, config):
     assert len(emulator.calls(r"/auth/oauth2/token")) == 1
     # Help is fetched once per account and report, although it serves discovery, schemas and two streams.
     assert len(emulator.calls(r"/help$")) == 6
+
+
+def test_a_sync_asks_help_only_for_the_reports_it_extracts(emulator, config):
+    catalog = select(discover("tap-rokt", config), ["campaign_report"])
+    emulator.reset()
+    run = run_tap("tap-rokt", config, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"campaign_report"}
+    # The campaigns help of each account (its metrics) and no transactions help: that report is not extracted.
+    assert len(emulator.calls(r"/campaigns/help$")) == 3
+    assert emulator.calls(r"/transactions") == []
+    assert len(emulator.calls(r"/campaigns/$", "POST")) == 3
 
 
 def test_incremental_run_rereads_exactly_the_lookback_days(emulator, config):
