@@ -95,7 +95,18 @@ def test_no_more_than_the_limit_is_sent_ahead_of_the_answers_taken():
     flight = InFlight(RequestPool(3), answers, _jobs(*(f"a-{n}" for n in range(20))))
     flight.take()
     time.sleep(0.2)
-    assert len(answers.sent) == 3  # memory stays flat: at most 3 answers waiting
+    # The answer taken was read whole: 3 more are sent while it is parsed, and no more (memory stays flat).
+    assert len(answers.sent) == 4
+    assert len(_take_all(flight)) == 19
+    assert answers.most_under_way == 3
+
+
+def test_a_streamed_answer_counts_as_in_flight_while_the_stream_reads_it():
+    answers = _Answers()
+    flight = InFlight(RequestPool(3), answers, _jobs(*(f"a-{n}" for n in range(20))), streamed=True)
+    flight.take()
+    time.sleep(0.2)
+    assert len(answers.sent) == 3  # the one being read and 2 more
     assert len(_take_all(flight)) == 19
 
 

@@ -164,7 +164,7 @@ class RetryingStream(RESTStream):
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.request_pool.size + 1)
         self.requests_session.mount("https://", adapter)
         self.requests_session.mount("http://", adapter)
-        return InFlight(self.request_pool, self.send_job, jobs)
+        return InFlight(self.request_pool, self.send_job, jobs, streamed=bool(self.requests_session.stream))
 
     # ------------------------------------------------------------------ the SDK's backoff hooks
 

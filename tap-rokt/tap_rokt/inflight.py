@@ -9,6 +9,8 @@ exactly what one request at a time gives, and a run killed at any moment resumes
 
 - Jobs are sent only when the stream asks for its next answer, and a stream has at most ``max_concurrent_requests``
   jobs sent and not yet taken: memory stays flat, and a streamed answer waits unread in its own connection.
+  An answer read whole by its worker is over once taken, so another job leaves while the stream parses it and
+  ``max_concurrent_requests`` stay in flight; a streamed answer is still in flight while the stream reads it.
 - An answer can ask for more jobs before everything else (a window split in halves, a window's further pages, a
   window asked again): ``put_first``.
 - With 1, a job is sent only once the previous answer has been parsed: the requests and their order are those of
@@ -164,9 +166,12 @@ class _Entry(t.Generic[_T]):
 class InFlight(t.Generic[_T]):
     """One stream's jobs: sent through the pool up to ``limit`` ahead, answered in the order laid out."""
 
-    def __init__(self, pool: RequestPool, send: Callable[[Job[_T]], requests.Response], jobs: Iterable[Job[_T]]) -> None:
+    def __init__(
+        self, pool: RequestPool, send: Callable[[Job[_T]], requests.Response], jobs: Iterable[Job[_T]], *, streamed: bool = False
+    ) -> None:
         self._pool = pool
         self._send = send
+        self._streamed = streamed  # answers arrive unread: the stream reads each while it parses it
         self._jobs: Iterator[Job[_T]] = iter(jobs)
         self._queue: collections.deque[_Entry[_T]] = collections.deque()
         self._dropped: set[Hashable] = set()
@@ -187,12 +192,16 @@ class InFlight(t.Generic[_T]):
 
     def take(self) -> tuple[Job[_T], requests.Response]:
         """The next answer in the order laid out (waiting for it); its request's error is raised here."""
-        self._fill()
+        limit = self._pool.size
+        self._fill(limit)
         entry = self._queue.popleft()
         if entry.future is None:
             self._submit(entry)
         assert entry.future is not None
-        return entry.job, entry.future.result()
+        answer = entry.future.result()
+        if limit > 1 and not self._streamed:
+            self._fill(limit)  # the answer is read whole: one more leaves while the stream parses it
+        return entry.job, answer
 
     def put_first(self, jobs: Iterable[Job[_T]]) -> None:
         """Jobs whose answers come before every other (a split window's halves, further pages, a retry)."""
@@ -241,11 +250,10 @@ class InFlight(t.Generic[_T]):
         job = entry.job
         entry.future = self._pool.submit(lambda: self._send(job))
 
-    def _fill(self) -> None:
+    def _fill(self, limit: int) -> None:
         """Send jobs, oldest first, until ``limit`` are sent and not taken (the head always goes)."""
         if not self._queue:
             self._pull()
-        limit = self._pool.size
         sent = sum(1 for entry in self._queue if entry.future is not None)
         index = 0
         while sent < limit:
