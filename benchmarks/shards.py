@@ -15,6 +15,9 @@ so each of their shards repeats those requests and sharding them gains little (a
 
 ``--max-concurrent-requests N`` sets every shard's ``max_concurrent_requests`` (requests in flight per tap
 process; without it, the tap's default); ``--max-concurrent-requests 1`` measures requests one after another.
+The target is the one for shards of one request at a time: with requests in flight, each shard's waiting shrinks
+and its fixed cost does not, so the speed-up of more shards falls short of it (README, "When shards are still
+worth it", has the figures), and raising ``max_concurrent_requests`` is the cheaper speed-up on one machine.
 """
 
 from __future__ import annotations
