@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import threading
 import time
 import typing as t
@@ -183,6 +184,7 @@ def test_eight_in_flight_give_exactly_what_one_at_a_time_gives(tap):
         eight = run_tap(tap, {**config, "max_concurrent_requests": 8})
         assert eight.returncode == 0, eight.stderr[-2000:]
         eight_calls = emulator.calls(profile.report_path)
+        api_calls = len(emulator.calls()) - (len(emulator.calls(profile.token_path)) if profile.token_path else 0)
 
     assert eight.records() == one.records()  # the same records in the same order: period order per partition
     assert _states(eight)[-1] == _states(one)[-1]
@@ -190,6 +192,19 @@ def test_eight_in_flight_give_exactly_what_one_at_a_time_gives(tap):
     assert _most_under_way(one_calls) == 1
     assert _most_under_way(eight_calls) == 8
     assert len(eight.records()) > 0
+    # The SDK's http_request_count metric counts every answer, those of the requests in flight included.
+    assert sum(_request_counts(eight).values()) == api_calls
+
+
+def _request_counts(run: t.Any) -> collections.Counter:
+    """The values of the ``http_request_count`` METRIC lines of a run, summed per stream."""
+    counts: collections.Counter = collections.Counter()
+    for line in run.stderr.splitlines():
+        if "METRIC: " in line:
+            metric = json.loads(line.split("METRIC: ", 1)[1])
+            if metric["metric"] == "http_request_count":
+                counts[metric["tags"]["stream"]] += metric["value"]
+    return counts
 
 
 def test_a_429_pauses_every_request_until_its_retry_after_has_passed():

@@ -167,11 +167,18 @@ class InFlight(t.Generic[_T]):
     """One stream's jobs: sent through the pool up to ``limit`` ahead, answered in the order laid out."""
 
     def __init__(
-        self, pool: RequestPool, send: Callable[[Job[_T]], requests.Response], jobs: Iterable[Job[_T]], *, streamed: bool = False
+        self,
+        pool: RequestPool,
+        send: Callable[[Job[_T]], requests.Response],
+        jobs: Iterable[Job[_T]],
+        *,
+        streamed: bool = False,
+        done: Callable[[], None] | None = None,
     ) -> None:
         self._pool = pool
         self._send = send
         self._streamed = streamed  # answers arrive unread: the stream reads each while it parses it
+        self._done = done  # called once, when every job is answered or the flight is closed
         self._jobs: Iterator[Job[_T]] = iter(jobs)
         self._queue: collections.deque[_Entry[_T]] = collections.deque()
         self._dropped: set[Hashable] = set()
@@ -183,7 +190,10 @@ class InFlight(t.Generic[_T]):
         """The job whose answer comes next, or None when every job is answered."""
         if not self._queue:
             self._pull()
-        return self._queue[0].job if self._queue else None
+        if self._queue:
+            return self._queue[0].job
+        self._finish()
+        return None
 
     def next_partition(self) -> Hashable | None:
         """The partition of the next answer to take, or None when every job is answered."""
@@ -222,6 +232,12 @@ class InFlight(t.Generic[_T]):
                 entry.future.cancel()
         self._queue.clear()
         self._exhausted = True
+        self._finish()
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done()
 
     @contextlib.contextmanager
     def stopping_on_failure(self) -> Generator[None, None, None]:

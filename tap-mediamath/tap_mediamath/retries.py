@@ -36,6 +36,7 @@ from .isolation import REFUSALS, PartitionRefusedError
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from singer_sdk import metrics
     from singer_sdk.helpers.types import Context
 
     from .inflight import Job, RequestPool
@@ -98,6 +99,7 @@ class RetryingStream(RESTStream):
         self.requests_sent = 0
         self.retries = 0
         self._counts_lock = threading.RLock()  # requests are sent from the pool's threads
+        self._answer_counter: metrics.Counter | None = None  # the SDK's http_request_count of the answers taken
 
     @property
     def request_pool(self) -> RequestPool:
@@ -143,9 +145,25 @@ class RetryingStream(RESTStream):
             **{body_key: http_request.data},
         )
         try:
-            return self.request_decorator(self.send_prepared)(prepared, job.context)
+            response = self.request_decorator(self.send_prepared)(prepared, job.context)
         finally:
             self.request_pool.pause.request_done()
+        self._count_answer()
+        return response
+
+    def _count_answer(self) -> None:
+        """The SDK's ``http_request_count`` metric, which its own request loop keeps: one per answer (not per try)."""
+        with self._counts_lock:
+            if self._answer_counter is None:
+                self._answer_counter = self.get_http_request_counter()
+            self._answer_counter.increment()
+
+    def _log_answer_count(self) -> None:
+        """A flight is over: log the count not yet logged (the SDK logs its own at the end of each request loop)."""
+        with self._counts_lock:
+            counter, self._answer_counter = self._answer_counter, None
+        if counter is not None:
+            counter.exit()
 
     def send_prepared(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """One try: wait while the API has asked every request to, authenticate (a fresh token if due), send, check."""
@@ -164,7 +182,7 @@ class RetryingStream(RESTStream):
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.request_pool.size + 1)
         self.requests_session.mount("https://", adapter)
         self.requests_session.mount("http://", adapter)
-        return InFlight(self.request_pool, self.send_job, jobs, streamed=bool(self.requests_session.stream))
+        return InFlight(self.request_pool, self.send_job, jobs, streamed=bool(self.requests_session.stream), done=self._log_answer_count)
 
     # ------------------------------------------------------------------ the SDK's backoff hooks
 
