@@ -9,10 +9,9 @@ import threading
 import typing as t
 from functools import cached_property
 
-from singer_sdk.exceptions import ConfigValidationError
-
 from .auth import AdRollOAuthAuthenticator
 from .inflight import RequestPool
+from .settings import chosen_entries
 
 if t.TYPE_CHECKING:
     import logging
@@ -68,16 +67,8 @@ class AdRollLookups:
     @cached_property
     def advertisables(self) -> list[dict]:
         """The advertisables to extract (one ``organization/get_advertisables`` per run)."""
-        found = self._load_advertisables()
         wanted = self.config.get("advertisable_eids")
-        if not wanted:
-            return found
-        by_eid = {advertisable["eid"]: advertisable for advertisable in found}
-        unknown = [eid for eid in wanted if eid not in by_eid]
-        if unknown:
-            msg = f"advertisable_eids: {', '.join(unknown)} not among the organization's advertisables ({', '.join(by_eid) or 'none'})"
-            raise ConfigValidationError(msg, errors=[msg])
-        return [by_eid[eid] for eid in wanted]
+        return chosen_entries("advertisable_eids", wanted, self._load_advertisables(), "eid", "the organization's advertisables")
 
     @cached_property
     def advertisable_eids(self) -> list[str]:

@@ -117,3 +117,16 @@ def timezone_error(name: str, value: t.Any, *also: str) -> list[str]:
         names = f"{', '.join(also)} or {iana}" if also else iana
         return [f"{name}: {value!r} is not {names}"]
     return []
+
+
+def chosen_entries(setting: str, wanted: t.Sequence[str] | None, found: list[dict], key: str, where: str) -> list[dict]:
+    """The entries of ``found`` (what the API lists) that the ``setting`` list names by ``key``, in its order; all
+    of them when the list is empty. A name the API does not list fails the run with the names it does list."""
+    if not wanted:
+        return found
+    by_name = {entry[key]: entry for entry in found}
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        msg = f"{setting}: {', '.join(unknown)} not among {where} ({', '.join(by_name) or 'none'})"
+        raise ConfigValidationError(msg, errors=[msg])
+    return [by_name[name] for name in wanted]

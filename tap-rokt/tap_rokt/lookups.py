@@ -6,10 +6,9 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
-from singer_sdk.exceptions import ConfigValidationError
-
 from .inflight import RequestPool
 from .isolation import PartitionRefusedError
+from .settings import chosen_entries
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -49,16 +48,8 @@ class RoktLookups:
     @cached_property
     def accounts(self) -> list[dict]:
         """The accounts to extract: ``account_ids`` (checked against what the credentials see), or all."""
-        visible = self._load_accounts()
         wanted = self.config.get("account_ids")
-        if not wanted:
-            return visible
-        by_id = {account["accountId"]: account for account in visible}
-        unknown = [account_id for account_id in wanted if account_id not in by_id]
-        if unknown:
-            msg = f"account_ids: {', '.join(unknown)} not among the accounts these credentials can see ({', '.join(by_id) or 'none'})"
-            raise ConfigValidationError(msg, errors=[msg])
-        return [by_id[account_id] for account_id in wanted]
+        return chosen_entries("account_ids", wanted, self._load_accounts(), "accountId", "the accounts these credentials can see")
 
     def account(self, account_id: str) -> dict:
         return next(account for account in self.accounts if account["accountId"] == account_id)
