@@ -15,7 +15,7 @@ from .checkpoints import Checkpoints
 from .client import AdRollStream
 from .entities import normalise_nested_lists
 from .inflight import InFlight, Job
-from .isolation import SET_ASIDE, PartitionRefusedError
+from .isolation import SET_ASIDE, PartitionRefusedError, partition_answers
 from .report_days import day_span, end_day, first_day, setting_day
 from .windows import Window, api_date, day_start, plan_windows
 
@@ -115,13 +115,7 @@ class AdvertisableChildStream(AdRollStream):
         flight = self._flight
         seen: set[str] = set()
         with flight.stopping_on_failure():
-            while flight.next_partition() == eid:
-                try:
-                    _, response = flight.take()
-                except PartitionRefusedError as refusal:
-                    flight.drop(eid)
-                    self.set_aside(eid, refusal)
-                    return
+            for _, response in partition_answers(flight, eid, lambda refusal: self.set_aside(eid, refusal)):
                 for record in self.parse_response(response):
                     if record["eid"] not in seen:  # one record per entity, whatever the calls overlap
                         seen.add(record["eid"])

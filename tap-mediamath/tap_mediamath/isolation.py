@@ -21,8 +21,13 @@ from singer_sdk.exceptions import FatalAPIError
 
 if t.TYPE_CHECKING:
     import logging
+    from collections.abc import Callable, Hashable, Iterator
 
     import requests
+
+    from .inflight import InFlight, Job
+
+_T = t.TypeVar("_T")
 
 #: The answers that refuse one partition rather than the whole API.
 REFUSALS = (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
@@ -78,3 +83,18 @@ class SetAsideRegistry:
 
 
 SET_ASIDE = SetAsideRegistry()
+
+
+def partition_answers(
+    flight: InFlight[_T], partition: Hashable, set_aside: Callable[[PartitionRefusedError], None]
+) -> Iterator[tuple[Job[_T], requests.Response]]:
+    """The answers of ``partition``'s jobs, in order, while they come next in ``flight``. When the API refuses
+    one, the partition's other jobs are dropped (sent or not) and ``set_aside`` is told why; the others go on."""
+    while flight.next_partition() == partition:
+        try:
+            answer = flight.take()
+        except PartitionRefusedError as refusal:
+            flight.drop(partition)
+            set_aside(refusal)
+            return
+        yield answer

@@ -17,7 +17,7 @@ from . import schemas
 from .checkpoints import Checkpoints
 from .client import RoktStream
 from .inflight import InFlight, Job
-from .isolation import PartitionRefusedError
+from .isolation import PartitionRefusedError, partition_answers
 from .report_days import day_span, end_day, first_day, setting_day
 from .windows import ReportRequest, Window, first_period_day, period_start, plan_windows
 
@@ -267,13 +267,7 @@ class ReportStream(AccountPartitionedStream):
         )
         self.checkpoints.start_partition(f"account {account_id}", len(plan.windows))
         with flight.stopping_on_failure():
-            while flight.next_partition() == account_id:
-                try:
-                    job, response = flight.take()
-                except PartitionRefusedError as refusal:
-                    flight.drop(account_id)
-                    self.set_aside(account_id, refusal)
-                    return
+            for job, response in partition_answers(flight, account_id, lambda refusal: self.set_aside(account_id, refusal)):
                 yield from self._window_rows(job, response)
 
     @override
